@@ -1,0 +1,1 @@
+"""Verbatim's indexing pipeline: load, clean, split, chunk, embed and store articles."""

@@ -1,0 +1,253 @@
+"""Build an index folder from a folder of articles: incremental, atomic, with progress and a summary."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from index.chunk import chunk
+from index.clean import clean
+from index.embed import Embedder
+from index.errors import NoUsableArticles, VerbatimError
+from index.load import load_folder
+from index.records import Article, Metadata, Passage, Sentence, Skipped
+from index.sentences import split_sentences
+from index.settings import Settings
+from index.store import FORMAT_VERSION, IndexData, Manifest, Neighbour, folder_size, now_iso, read_folder, swap_in
+from index.text import terms
+
+# Bump when cleaning, splitting or chunking rules change: every article is then processed again.
+PIPELINE_VERSION = "1"
+NEIGHBOUR_FLOOR = 0.6  # sentence pairs kept for `also_in`; the setting picks the cut-off at query time
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One article's share of the index; passage sentence numbers are relative to `sentences`."""
+
+    article: Article
+    sentences: list[Sentence]
+    passages: list[Passage]
+    sentence_vectors: np.ndarray
+    passage_vectors: np.ndarray
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    out: Path
+    articles: int
+    passages: int
+    sentences: int
+    embedded: int  # articles (re)processed and embedded in this build
+    reused: int  # articles taken unchanged from the previous index
+    removed: int  # articles of the previous index no longer in the folder
+    skipped: list[Skipped]
+    warnings: list[str]
+    seconds: float
+    size_bytes: int
+
+    def summary(self) -> str:
+        lines = [
+            f"Indexed {self.articles} articles into {self.out}: {self.passages} passages, {self.sentences} "
+            f"sentences, {self.size_bytes / 1e6:.1f} MB, {self.seconds:.1f} s.",
+            f"  {self.embedded} embedded, {self.reused} reused unchanged from the previous index, "
+            f"{self.removed} removed.",
+        ]
+        lines += [f"  skipped {s.filename}: {s.reason}" for s in self.skipped]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def derived_title(article: Article, sentences: list[Sentence]) -> str:
+    """The first heading-like line; failing that, the start of the first sentence."""
+    for s in sentences:
+        if s.heading:
+            return " ".join(s.text.split())
+    first = " ".join(sentences[0].text.split()) if sentences else article.doc_id
+    return first if len(first) <= 90 else first[:90].rsplit(" ", 1)[0] + "…"
+
+
+def process(article: Article, settings: Settings) -> tuple[Article, list[Sentence], list[Passage]]:
+    """Clean, split and chunk one article (pure: no model involved)."""
+    sentences = split_sentences(article.doc_id, article.text, clean(article.text))
+    passages = chunk(article.text, sentences, 0, settings.chunk_min_words, settings.chunk_max_words,
+                     settings.chunk_overlap)
+    if not article.meta.title:
+        article = replace(article, meta=replace(article.meta, title=derived_title(article, sentences)))
+    return article, sentences, passages
+
+
+def embedding_text(title: str, passage: str) -> str:
+    """What the encoder sees for a passage: its article's title gives it context the text may lack."""
+    return f"{title}\n{passage}"
+
+
+def reusable(previous: Path, settings: Settings, model: str, dim: int) -> IndexData | None:
+    """The previous index if it was built the same way (format, model, pipeline, chunking), else None."""
+    try:
+        data = read_folder(previous)
+    except VerbatimError:
+        return None
+    m = data.manifest
+    same = (m.format_version == FORMAT_VERSION and m.model == model and m.dim == dim
+            and m.pipeline == PIPELINE_VERSION and m.chunking == chunking(settings))
+    return data if same else None
+
+
+def chunking(settings: Settings) -> dict[str, int]:
+    return {"min_words": settings.chunk_min_words, "max_words": settings.chunk_max_words,
+            "overlap": settings.chunk_overlap}
+
+
+def pieces_from(data: IndexData) -> dict[str, Piece]:
+    """Split a loaded index back into per-article pieces, keyed by content hash."""
+    found: dict[str, Piece] = {}
+    for doc_id, article in data.articles.items():
+        s_idx = [i for i, s in enumerate(data.sentences) if s.doc_id == doc_id]
+        p_idx = [i for i, p in enumerate(data.passages) if p.doc_id == doc_id]
+        base = s_idx[0] if s_idx else 0
+        passages = [replace(data.passages[i], first_sentence=data.passages[i].first_sentence - base,
+                            last_sentence=data.passages[i].last_sentence - base) for i in p_idx]
+        found[article.sha256] = Piece(article, [data.sentences[i] for i in s_idx], passages,
+                                      data.sentence_vectors[s_idx], data.passage_vectors[p_idx])
+    return found
+
+
+def neighbours_of(sentences: list[Sentence], vectors: np.ndarray) -> dict[int, list[Neighbour]]:
+    """For each body sentence, the most similar body sentences of other articles (cosine >= floor)."""
+    import faiss
+
+    if len(sentences) < 2:
+        return {}
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    sims, ids = index.search(vectors, min(12, len(sentences)))
+    found: dict[int, list[Neighbour]] = {}
+    for i, s in enumerate(sentences):
+        if s.heading:
+            continue
+        near = [Neighbour(int(j), float(sim)) for sim, j in zip(sims[i], ids[i], strict=True)
+                if j >= 0 and sim >= NEIGHBOUR_FLOOR and sentences[j].doc_id != s.doc_id and not sentences[j].heading]
+        if near:
+            found[i] = near
+    return found
+
+
+def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], dim: int) -> IndexData:
+    import bm25s
+    import faiss
+
+    sentences: list[Sentence] = []
+    passages: list[Passage] = []
+    for piece in pieces:
+        base = len(sentences)
+        sentences += piece.sentences
+        passages += [replace(p, first_sentence=p.first_sentence + base, last_sentence=p.last_sentence + base)
+                     for p in piece.passages]
+    empty = np.zeros((0, dim), dtype=np.float32)
+    passage_vectors = np.vstack([p.passage_vectors for p in pieces] or [empty]).astype(np.float32)
+    sentence_vectors = np.vstack([p.sentence_vectors for p in pieces] or [empty]).astype(np.float32)
+    faiss_index = faiss.IndexFlatIP(dim)
+    faiss_index.add(passage_vectors)
+    articles = {p.article.doc_id: p.article for p in pieces}
+    bm25 = bm25s.BM25()
+    bm25.index([terms(articles[p.doc_id].title + "\n" + p.text) for p in passages], show_progress=False)
+    return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, faiss_index,
+                     bm25, neighbours_of(sentences, sentence_vectors), skipped)
+
+
+def build(
+    settings: Settings,
+    articles_dir: Path | None = None,
+    out: Path | None = None,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+    say: Callable[[str], None] = print,
+) -> BuildReport:
+    """Index `articles_dir` into `out`. The previous index at `out` stays intact until the new one is
+    complete, and articles whose text did not change reuse its vectors."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    articles_dir = articles_dir or settings.articles_dir
+    out = out or settings.index_dir
+    corpus = load_folder(articles_dir, settings.max_article_mb)
+    if not corpus.articles:
+        reasons = "; ".join(f"{s.filename}: {s.reason}" for s in corpus.skipped) or "no .txt, .md or .html files"
+        raise NoUsableArticles(f"No usable article in {articles_dir} ({reasons}). Add article files and retry.")
+    embedder = embedder or Embedder(settings.resolved_model_dir())
+    previous = reusable(out, settings, embedder.name, embedder.dim)
+    old = pieces_from(previous) if previous else {}
+    pieces: list[Piece] = []
+    todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
+    skipped = list(corpus.skipped)
+    for article in tqdm(corpus.articles, desc="Reading", unit="article", disable=not progress):
+        reuse = old.get(article.sha256)
+        if reuse is not None and reuse.article.doc_id == article.doc_id:
+            meta = Metadata(**{k: getattr(article.meta, k) or getattr(reuse.article.meta, k)
+                               for k in ("title", "source", "author", "published")})
+            pieces.append(replace(reuse, article=replace(article, meta=meta)))
+            continue
+        article, sentences, passages = process(article, settings)
+        if not passages:
+            skipped.append(Skipped(article.filename, "no body text found (only headings, links or debris)"))
+            continue
+        todo.append((article, sentences, passages))
+    texts = [s.text for _, sentences, _ in todo for s in sentences]
+    texts += [embedding_text(a.title, p.text) for a, _, passages in todo for p in passages]
+    vectors = encode_with_progress(embedder, texts, settings.batch_size, progress)
+    pos = 0
+    for article, sentences, passages in todo:
+        s_vec = vectors[pos: pos + len(sentences)]
+        pos += len(sentences)
+        pieces.append(Piece(article, sentences, passages, s_vec, np.zeros((0, embedder.dim), np.float32)))
+    for i, (_, _, passages) in enumerate(todo):
+        piece = pieces[len(pieces) - len(todo) + i]
+        pieces[len(pieces) - len(todo) + i] = replace(piece, passage_vectors=vectors[pos: pos + len(passages)])
+        pos += len(passages)
+    if not pieces:
+        raise NoUsableArticles(f"No article in {articles_dir} has body text to index. Check the files and retry.")
+    pieces.sort(key=lambda p: p.article.doc_id)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION, model=embedder.name, dim=embedder.dim, articles=len(pieces),
+        passages=sum(len(p.passages) for p in pieces), sentences=sum(len(p.sentences) for p in pieces),
+        chunking=chunking(settings), pipeline=PIPELINE_VERSION, built_at=now_iso(),
+        build_seconds=round(time.perf_counter() - started, 2),
+        article_hashes={p.article.doc_id: p.article.sha256 for p in pieces},
+    )
+    data = assemble(pieces, manifest, skipped, embedder.dim)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(f"{out.name}.building-{int(time.time() * 1000)}")
+    try:
+        from index.store import write_folder
+
+        write_folder(data, staging)
+        swap_in(staging, out)
+    finally:
+        # Also on Ctrl-C: a half-written folder is removed and the previous index is untouched.
+        shutil.rmtree(staging, ignore_errors=True)
+    current = {p.article.sha256 for p in pieces}
+    return BuildReport(
+        out=out, articles=len(pieces), passages=manifest.passages, sentences=manifest.sentences,
+        embedded=len(todo), reused=len(pieces) - len(todo),
+        removed=sum(1 for sha in old if sha not in current),
+        skipped=skipped, warnings=corpus.warnings, seconds=time.perf_counter() - started,
+        size_bytes=folder_size(out),
+    )
+
+
+def encode_with_progress(embedder: Embedder, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
+    from tqdm import tqdm
+
+    step = batch_size * 4
+    parts = []
+    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress or not texts) as bar:
+        for i in range(0, len(texts), step):
+            parts.append(embedder.embed_passages(texts[i: i + step], batch_size=batch_size))
+            bar.update(len(texts[i: i + step]))
+    return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)

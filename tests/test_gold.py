@@ -1,0 +1,171 @@
+"""Sanity checks for the gold evaluation set eval/gold.jsonl (stdlib + pytest only)."""
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+GOLD_PATH = REPO / "eval" / "gold.jsonl"
+ARTICLES_DIR = REPO / "data" / "articles"
+
+FIELDS = {
+    "id": str,
+    "question": str,
+    "answerable": bool,
+    "gold_doc": (str, type(None)),
+    "gold_quotes": list,
+    "also_docs": list,
+    "answer_keywords": list,
+    "kind": str,
+}
+KINDS = {
+    "fact",
+    "paraphrase",
+    "number",
+    "date",
+    "who",
+    "which",
+    "why",
+    "multi",
+    "unanswerable-ontopic",
+    "unanswerable-offtopic",
+}
+UNANSWERABLE_KINDS = {"unanswerable-ontopic", "unanswerable-offtopic"}
+BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def _load_lines():
+    return GOLD_PATH.read_text(encoding="utf-8").splitlines()
+
+
+def _load_gold():
+    return [json.loads(line) for line in _load_lines() if line.strip()]
+
+
+def _load_articles():
+    return {
+        p.stem: p.read_text(encoding="utf-8")
+        for p in sorted(ARTICLES_DIR.glob("*.txt"))
+    }
+
+
+GOLD = _load_gold() if GOLD_PATH.exists() else []
+ARTICLES = _load_articles() if ARTICLES_DIR.is_dir() else {}
+ANSWERABLE = [q for q in GOLD if q.get("answerable") is True]
+UNANSWERABLE = [q for q in GOLD if q.get("answerable") is False]
+
+
+def _ids(items):
+    return [str(q.get("id")) for q in items]
+
+
+def test_gold_file_exists():
+    assert GOLD_PATH.is_file(), f"missing {GOLD_PATH}"
+
+
+def test_articles_dir_exists():
+    assert ARTICLES_DIR.is_dir(), f"missing {ARTICLES_DIR}"
+    assert ARTICLES, f"no .txt articles in {ARTICLES_DIR}"
+
+
+# 1. parsing, fields, types, unique ids, valid kinds ---------------------------
+
+
+def test_every_line_parses_as_json_object():
+    for n, line in enumerate(_load_lines(), 1):
+        assert line.strip(), f"line {n} is blank"
+        obj = json.loads(line)
+        assert isinstance(obj, dict), f"line {n} is not a JSON object"
+
+
+@pytest.mark.parametrize("q", GOLD, ids=_ids(GOLD))
+def test_fields_and_types(q):
+    assert set(q) == set(FIELDS), f"fields differ: {sorted(set(q) ^ set(FIELDS))}"
+    for name, typ in FIELDS.items():
+        assert isinstance(q[name], typ), f"{name} has type {type(q[name]).__name__}"
+    assert re.fullmatch(r"q\d{3}", q["id"]), q["id"]
+    assert q["question"].strip(), "empty question"
+    assert q["kind"] in KINDS, q["kind"]
+    for name in ("gold_quotes", "also_docs", "answer_keywords"):
+        assert all(isinstance(x, str) and x.strip() for x in q[name]), name
+        assert len(set(q[name])) == len(q[name]), f"duplicates in {name}"
+    assert len(q["gold_quotes"]) <= 3
+    assert len(q["answer_keywords"]) <= 3
+
+
+def test_ids_unique():
+    counts = Counter(q["id"] for q in GOLD)
+    dupes = [i for i, c in counts.items() if c > 1]
+    assert not dupes, f"duplicate ids: {dupes}"
+
+
+# 2. gold quotes are verbatim in the gold_doc article -------------------------
+
+
+@pytest.mark.parametrize("q", ANSWERABLE, ids=_ids(ANSWERABLE))
+def test_gold_quotes_verbatim(q):
+    assert q["gold_doc"] in ARTICLES, f"unknown gold_doc {q['gold_doc']}"
+    text = ARTICLES[q["gold_doc"]]
+    for quote in q["gold_quotes"]:
+        assert text.find(quote) >= 0, f"quote not in {q['gold_doc']}: {quote!r}"
+        assert not BLANK_LINE.search(quote), f"quote spans a blank line: {quote!r}"
+
+
+@pytest.mark.parametrize("q", GOLD, ids=_ids(GOLD))
+def test_docs_exist(q):
+    for doc in q["also_docs"]:
+        assert doc in ARTICLES, f"unknown also_doc {doc}"
+        assert doc != q["gold_doc"], "gold_doc repeated in also_docs"
+
+
+# 3. keywords are backed by a quote or by an also_docs article ------------------
+
+
+@pytest.mark.parametrize("q", ANSWERABLE, ids=_ids(ANSWERABLE))
+def test_keywords_supported(q):
+    quotes = [s.lower() for s in q["gold_quotes"]]
+    also_texts = [ARTICLES.get(d, "").lower() for d in q["also_docs"]]
+    for kw in q["answer_keywords"]:
+        k = kw.lower()
+        assert any(k in s for s in quotes) or any(k in t for t in also_texts), (
+            f"keyword {kw!r} not found in gold quotes or also_docs"
+        )
+
+
+# 4. answerable vs unanswerable consistency ------------------------------------
+
+
+@pytest.mark.parametrize("q", GOLD, ids=_ids(GOLD))
+def test_answerable_consistency(q):
+    if q["answerable"]:
+        assert q["kind"] not in UNANSWERABLE_KINDS
+        assert q["gold_doc"], "answerable question without gold_doc"
+        assert len(q["gold_quotes"]) >= 1
+        assert len(q["answer_keywords"]) >= 1
+    else:
+        assert q["kind"] in UNANSWERABLE_KINDS
+        assert q["gold_doc"] is None
+        assert q["gold_quotes"] == []
+        assert q["answer_keywords"] == []
+        assert q["also_docs"] == []
+
+
+# 5. the mix ----------------------------------------------------------------------
+
+
+def test_minimum_size():
+    assert len(GOLD) >= 50, f"only {len(GOLD)} questions"
+
+
+def test_minimum_unanswerable():
+    assert len(UNANSWERABLE) >= 8, f"only {len(UNANSWERABLE)} unanswerable"
+
+
+def test_every_article_is_gold_doc_often_enough():
+    counts = Counter(q["gold_doc"] for q in ANSWERABLE)
+    assert ARTICLES, "no articles found"
+    for doc in ARTICLES:
+        assert counts[doc] >= 5, f"{doc} is gold_doc of only {counts[doc]} questions"
