@@ -22,7 +22,7 @@ from index.store import FORMAT_VERSION, IndexData, Manifest, Neighbour, folder_s
 from index.text import terms
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 NEIGHBOUR_FLOOR = 0.6  # sentence pairs kept for `also_in`; the setting picks the cut-off at query time
 
 
@@ -35,6 +35,7 @@ class Piece:
     passages: list[Passage]
     sentence_vectors: np.ndarray
     passage_vectors: np.ndarray
+    context_vectors: np.ndarray  # each sentence with its neighbours in the same block
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,20 @@ def process(article: Article, settings: Settings) -> tuple[Article, list[Sentenc
     return article, sentences, passages
 
 
+def context_texts(sentences: list[Sentence]) -> list[str]:
+    """Each sentence with the one before and after it in its block: the answer to "why" or a
+    sentence that starts with "This" often needs its neighbour to be recognised."""
+    texts = []
+    for i, s in enumerate(sentences):
+        parts = [s.text]
+        if i > 0 and sentences[i - 1].block == s.block and not s.heading:
+            parts.insert(0, sentences[i - 1].text)
+        if i + 1 < len(sentences) and sentences[i + 1].block == s.block and not s.heading:
+            parts.append(sentences[i + 1].text)
+        texts.append(" ".join(" ".join(p.split()) for p in parts))
+    return texts
+
+
 def embedding_text(title: str, passage: str) -> str:
     """What the encoder sees for a passage: its article's title gives it context the text may lack."""
     return f"{title}\n{passage}"
@@ -114,7 +129,8 @@ def pieces_from(data: IndexData) -> dict[str, Piece]:
         passages = [replace(data.passages[i], first_sentence=data.passages[i].first_sentence - base,
                             last_sentence=data.passages[i].last_sentence - base) for i in p_idx]
         found[article.sha256] = Piece(article, [data.sentences[i] for i in s_idx], passages,
-                                      data.sentence_vectors[s_idx], data.passage_vectors[p_idx])
+                                      data.sentence_vectors[s_idx], data.passage_vectors[p_idx],
+                                      data.context_vectors[s_idx])
     return found
 
 
@@ -152,13 +168,14 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     empty = np.zeros((0, dim), dtype=np.float32)
     passage_vectors = np.vstack([p.passage_vectors for p in pieces] or [empty]).astype(np.float32)
     sentence_vectors = np.vstack([p.sentence_vectors for p in pieces] or [empty]).astype(np.float32)
+    context_vectors = np.vstack([p.context_vectors for p in pieces] or [empty]).astype(np.float32)
     faiss_index = faiss.IndexFlatIP(dim)
     faiss_index.add(passage_vectors)
     articles = {p.article.doc_id: p.article for p in pieces}
     bm25 = bm25s.BM25()
     bm25.index([terms(articles[p.doc_id].title + "\n" + p.text) for p in passages], show_progress=False)
-    return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, faiss_index,
-                     bm25, neighbours_of(sentences, sentence_vectors), skipped)
+    return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, context_vectors,
+                     faiss_index, bm25, neighbours_of(sentences, sentence_vectors), skipped)
 
 
 def build(
@@ -198,18 +215,17 @@ def build(
             skipped.append(Skipped(article.filename, "no body text found (only headings, links or debris)"))
             continue
         todo.append((article, sentences, passages))
-    texts = [s.text for _, sentences, _ in todo for s in sentences]
-    texts += [embedding_text(a.title, p.text) for a, _, passages in todo for p in passages]
+    texts: list[str] = []
+    for article, sentences, passages in todo:
+        texts += [s.text for s in sentences] + context_texts(sentences)
+        texts += [embedding_text(article.title, p.text) for p in passages]
     vectors = encode_with_progress(embedder, texts, settings.batch_size, progress)
     pos = 0
     for article, sentences, passages in todo:
-        s_vec = vectors[pos: pos + len(sentences)]
-        pos += len(sentences)
-        pieces.append(Piece(article, sentences, passages, s_vec, np.zeros((0, embedder.dim), np.float32)))
-    for i, (_, _, passages) in enumerate(todo):
-        piece = pieces[len(pieces) - len(todo) + i]
-        pieces[len(pieces) - len(todo) + i] = replace(piece, passage_vectors=vectors[pos: pos + len(passages)])
-        pos += len(passages)
+        n, m = len(sentences), len(passages)
+        s_vec, c_vec, p_vec = vectors[pos: pos + n], vectors[pos + n: pos + 2 * n], vectors[pos + 2 * n: pos + 2 * n + m]
+        pos += 2 * n + m
+        pieces.append(Piece(article, sentences, passages, s_vec, p_vec, c_vec))
     if not pieces:
         raise NoUsableArticles(f"No article in {articles_dir} has body text to index. Check the files and retry.")
     pieces.sort(key=lambda p: p.article.doc_id)

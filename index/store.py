@@ -51,6 +51,7 @@ class IndexData:
     passages: list[Passage]
     passage_vectors: np.ndarray  # (passages, dim) float32, unit length
     sentence_vectors: np.ndarray  # (sentences, dim) float32, unit length
+    context_vectors: np.ndarray  # (sentences, dim): each sentence embedded with its neighbours
     faiss_index: Any
     bm25: Any
     neighbours: dict[int, list[Neighbour]]  # sentence -> similar sentences in other articles
@@ -83,6 +84,7 @@ def write_folder(data: IndexData, folder: Path) -> None:
     ])
     np.save(folder / "passage_vectors.npy", data.passage_vectors)
     np.save(folder / "sentence_vectors.npy", data.sentence_vectors)
+    np.save(folder / "context_vectors.npy", data.context_vectors)
     faiss.write_index(data.faiss_index, str(folder / "passages.faiss"))
     data.bm25.save(str(folder / "bm25"))
     (folder / "neighbours.json").write_text(json.dumps(
@@ -164,6 +166,7 @@ def read_folder(folder: Path) -> IndexData:
         ]
         passage_vectors = np.load(folder / "passage_vectors.npy")
         sentence_vectors = np.load(folder / "sentence_vectors.npy")
+        context_vectors = np.load(folder / "context_vectors.npy")
         faiss_index = faiss.read_index(str(folder / "passages.faiss"))
         bm25 = bm25s.BM25.load(str(folder / "bm25"))
         neighbours = {
@@ -173,10 +176,10 @@ def read_folder(folder: Path) -> IndexData:
         skipped = [Skipped(**s) for s in json.loads((folder / "skipped.json").read_text(encoding="utf-8"))]
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
         raise IndexCorrupt(f"The index at {folder} is damaged ({exc}); {REBUILD}.") from exc
-    if len(passages) != faiss_index.ntotal or len(sentences) != len(sentence_vectors):
+    if len(passages) != faiss_index.ntotal or not len(sentences) == len(sentence_vectors) == len(context_vectors):
         raise IndexCorrupt(f"The index at {folder} is inconsistent (vector counts differ); {REBUILD}.")
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
-                     faiss_index, bm25, neighbours, skipped)
+                     context_vectors, faiss_index, bm25, neighbours, skipped)
 
 
 def folder_size(folder: Path) -> int:

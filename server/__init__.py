@@ -1,0 +1,1 @@
+"""Verbatim's answerer and HTTP service."""

@@ -1,0 +1,210 @@
+"""The answerer: question in, verbatim cited answer out. The server, the eval and the tests call it."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+
+
+import numpy as np
+
+from index.embed import Embedder
+from index.errors import VerbatimError
+from index.settings import Settings
+from index.store import IndexData, check_model, read_folder
+from index.text import TOKEN, fold, terms
+from server.byline import asks_author, author_sentences
+from server.abstain import Calibration, Evidence, confidence, squash_bm25
+from server.extract import Candidate, Weights, candidates, merge_adjacent, select, with_context
+from server.qtype import expected
+from server.query import Vocabulary, repair
+from server.records import Answer, Citation, Hit, Quote, RetrievedPassage
+from server.retrieve import Mode, Scores, dense_candidates, fuse
+
+
+class InvalidQuestion(VerbatimError):
+    pass
+
+
+@dataclass(frozen=True)
+class Options:
+    """Stages that can be switched off, for the eval's ablations. The defaults are the product."""
+
+    retrieval: Mode = "hybrid"
+    repair_typos: bool = True
+    lexical_extraction: bool = True  # lexical/passage/type evidence when scoring sentences
+    collapse_duplicates: bool = True
+    abstain: bool = True
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """An answer with the evidence behind it, for calibration and reports."""
+
+    answer: Answer
+    evidence: Evidence | None
+    hits: list[Hit]
+
+
+class Answerer:
+    def __init__(self, index: IndexData, embedder: Embedder, settings: Settings,
+                 calibration: Calibration | None = None, weights: Weights | None = None) -> None:
+        check_model(index.manifest, embedder.name, embedder.dim, settings.index_dir)
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.calibration = calibration or Calibration.load()
+        self.weights = weights or Weights()
+        # Derived once per process: per-sentence terms, IDF over passages, corpus words for typo repair.
+        self.sentence_terms = [frozenset(terms(s.text)) for s in index.sentences]
+        passage_terms = [set(terms(p.text)) for p in index.passages]
+        df: Counter[str] = Counter(t for ts in passage_terms for t in ts)
+        n = max(len(passage_terms), 1)
+        self.idf = {t: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for t, c in df.items()}
+        self.default_idf = float(np.log(1 + (n + 0.5) / 0.5))
+        words: Counter[str] = Counter(w for p in index.passages for w in TOKEN.findall(fold(p.text)))
+        self.vocabulary = Vocabulary(words, frozenset(df))
+        self.spans = [(p.first_sentence, p.last_sentence) for p in index.passages]
+        self.match_vectors = self.mix(self.weights.context)
+
+    def mix(self, context: float) -> np.ndarray:
+        """Sentence vectors blended with their in-context vectors: what a question is matched against."""
+        return ((1 - context) * self.index.sentence_vectors + context * self.index.context_vectors).astype(np.float32)
+
+    @classmethod
+    def load(cls, settings: Settings, embedder: Embedder | None = None) -> Answerer:
+        index = read_folder(settings.index_dir)
+        return cls(index, embedder or Embedder(settings.resolved_model_dir()), settings)
+
+    def title(self, doc_id: str) -> str:
+        return self.index.articles[doc_id].title
+
+    def ask(self, question: str, top_k: int | None = None, options: Options = Options()) -> Answer:
+        return self.evaluate(question, top_k, options).answer
+
+    def evaluate(self, question: str, top_k: int | None = None, options: Options = Options()) -> Evaluated:
+        started = time.perf_counter()
+        question = question.strip()
+        if not question:
+            raise InvalidQuestion("The question is empty: type a question about the articles.")
+        k = top_k or self.settings.top_k
+        if not 1 <= k <= 20:
+            raise InvalidQuestion(f"top_k must be between 1 and 20, not {k}.")
+        query = repair(question, self.vocabulary) if options.repair_typos else question
+        t0 = time.perf_counter()
+        qvec = self.embedder.embed_queries([query])[0]
+        t1 = time.perf_counter()
+        hits, qterms = self.retrieve(query, qvec, max(k, 10), options.retrieval)
+        t2 = time.perf_counter()
+        weights = self.weights if options.lexical_extraction else replace(
+            self.weights, lexical=0, passage=0, type_match=0)
+        wanted = expected(question)
+        vectors = self.match_vectors if weights.context == self.weights.context else self.mix(weights.context)
+        ranked = candidates(hits, self.index.sentences, self.spans, vectors,
+                            self.sentence_terms, qvec, qterms, wanted, question, weights)
+        if asks_author(question):
+            ranked = self.by_author(question, qvec) + ranked
+        evidence = self.evidence(ranked, hits) if ranked else None
+        conf = confidence(evidence, self.calibration) if evidence else 0.0
+        abstained = options.abstain and conf < self.settings.abstain_threshold
+        quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options)
+        t3 = time.perf_counter()
+        passages = [self.retrieved(h) for h in hits[:k]]
+        answer = Answer(
+            question=question,
+            answer=" ".join(" ".join(q.text.split()) for q in quotes) if quotes else None,
+            abstained=not quotes,
+            confidence=round(conf, 4),
+            quotes=quotes,
+            passages=passages,
+            timings_ms={"encode": ms(t1 - t0), "retrieve": ms(t2 - t1), "extract": ms(t3 - t2),
+                        "total": ms(time.perf_counter() - started)},
+        )
+        return Evaluated(answer, evidence, hits)
+
+    def retrieve(self, query: str, qvec: np.ndarray, k: int, mode: Mode) -> tuple[list[Hit], dict[str, float]]:
+        """Top `k` passages for the query, and the query's terms with their IDF."""
+        qterms_list = terms(query)
+        qterms = {t: self.idf.get(t, self.default_idf) for t in qterms_list}
+        known = [t for t in qterms_list if t in self.idf]
+        bm25 = (self.index.bm25.get_scores(known) if known
+                else np.zeros(len(self.index.passages), dtype=np.float32))
+        n = min(self.settings.candidates, len(self.index.passages))
+        scores = Scores(dense_candidates(self.index.faiss_index, qvec, n), np.asarray(bm25, dtype=np.float32))
+        hits = fuse(scores, n, n, mode, self.settings.dense_weight)
+        if self.weights.sentence_boost and mode != "bm25":
+            hits = boost_by_sentence(hits, self.match_vectors @ qvec, self.spans, self.weights.sentence_boost)
+        return hits[:k], qterms
+
+    def by_author(self, question: str, qvec: np.ndarray) -> list[Candidate]:
+        """Byline and bio sentences of the articles a "who wrote ..." question names, best first."""
+        ids = author_sentences(question, self.index.articles, self.index.sentences)
+        sims = {i: float(self.match_vectors[i] @ qvec) for i in ids}
+        found = [Candidate(i, 2.0 + sims[i], sims[i], 1.0, 1.0, True) for i in ids if not self.index.sentences[i].heading]
+        return sorted(found, key=lambda c: (-c.score, c.sentence))
+
+    def evidence(self, ranked: list[Candidate], hits: list[Hit]) -> Evidence:
+        best = next((c for c in ranked if not self.index.sentences[c.sentence].heading), ranked[0])
+        return Evidence(
+            dense=best.dense, lexical=best.lexical, type_ok=1.0 if best.type_ok else 0.0,
+            passage_dense=max(h.dense for h in hits), bm25=squash_bm25(max(h.lexical for h in hits)),
+        )
+
+    def quotes(self, question: str, ranked: list[Candidate], weights: Weights, options: Options) -> list[Quote]:
+        sentences = self.index.sentences
+        dup = self.settings.duplicate_similarity if options.collapse_duplicates else 1.01
+        chosen, twins = select(ranked, sentences, self.index.sentence_vectors, self.settings.max_quotes, dup, weights)
+        quotes = []
+        for group in merge_adjacent(chosen, sentences):
+            ids = with_context([c.sentence for c in group], sentences, question)
+            first, last = sentences[ids[0]], sentences[ids[-1]]
+            text = self.index.articles[first.doc_id].text
+            cited = self.also_in(ids, twins, dup) if options.collapse_duplicates else ()
+            quotes.append(Quote(text[first.start:last.end], first.doc_id, self.title(first.doc_id), first.start,
+                                last.end, round(max(c.score for c in group), 4), cited))
+        return quotes
+
+    def also_in(self, ids: list[int], twins: dict[int, list[int]], threshold: float) -> tuple[Citation, ...]:
+        """Other articles stating the same: near-duplicates among the candidates and, precomputed at
+        build time, anywhere in the corpus. One citation per article, the closest sentence."""
+        own = self.index.sentences[ids[0]].doc_id
+        best: dict[str, tuple[float, int]] = {}
+        for i in ids:
+            for j in twins.get(i, []):
+                best[self.index.sentences[j].doc_id] = (2.0, j)
+            for n in self.index.neighbours.get(i, []):
+                doc = self.index.sentences[n.sentence].doc_id
+                if n.similarity >= threshold and doc != own and best.get(doc, (0.0, 0))[0] < n.similarity:
+                    best[doc] = (n.similarity, n.sentence)
+        citations = []
+        for doc, (_, j) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0])):
+            s = self.index.sentences[j]
+            citations.append(Citation(doc, self.title(doc), s.start, s.end))
+        return tuple(citations)
+
+    def retrieved(self, hit: Hit) -> RetrievedPassage:
+        p = self.index.passages[hit.passage]
+        return RetrievedPassage(p.doc_id, self.title(p.doc_id), p.id, p.text, p.start, p.end, round(hit.score, 4))
+
+
+def boost_by_sentence(hits: list[Hit], sims: np.ndarray, spans: list[tuple[int, int]], share: float) -> list[Hit]:
+    """Re-rank passages by their fused score blended with their best sentence's match: a passage with
+    one sentence that answers beats one that is only loosely about the topic throughout."""
+    if not hits:
+        return hits
+    best = {h.passage: float(sims[spans[h.passage][0]: spans[h.passage][1] + 1].max()) for h in hits}
+    lo, hi = min(best.values()), max(best.values())
+    top = max(h.score for h in hits) or 1.0
+    def blended(h: Hit) -> float:
+        norm = (best[h.passage] - lo) / (hi - lo) if hi - lo > 1e-9 else 1.0
+        return (1 - share) * h.score / top + share * norm
+    rescored = [replace(h, score=blended(h)) for h in hits]
+    return sorted(rescored, key=lambda h: (-h.score, h.passage))
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+

@@ -1,0 +1,167 @@
+"""Pick the answer sentences inside the retrieved passages: score, select, join neighbours, collapse
+near-duplicates into extra citations. Every quote is a slice of its article's original text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.records import Sentence
+from server.qtype import Want, has_kind
+from server.records import Hit
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How sentence evidence is combined; tuned on the gold set (see eval/README.md)."""
+
+    dense: float = 0.55
+    lexical: float = 0.30
+    passage: float = 0.15
+    type_match: float = 0.08
+    heading_penalty: float = 0.30
+    short_penalty: float = 0.15
+    keep_ratio: float = 0.85  # further quotes must score at least this share of the best one
+    nearest: int = 20  # sentences nearest the question corpus-wide, added to the passages' sentences
+    context: float = 0.5  # share of the in-context sentence vector in the dense match
+    sentence_boost: float = 0.5  # share of a passage's best sentence match in its retrieval score
+
+
+@dataclass(frozen=True)
+class Candidate:
+    sentence: int
+    score: float
+    dense: float
+    lexical: float
+    passage: float  # the best containing passage's fused score relative to the top hit
+    type_ok: bool
+
+
+def coverage(question_terms: dict[str, float], sentence_terms: frozenset[str]) -> float:
+    """IDF-weighted share of the question's terms that the sentence contains."""
+    total = sum(question_terms.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in question_terms.items() if t in sentence_terms) / total
+
+
+def candidates(
+    hits: list[Hit],
+    sentences: list[Sentence],
+    spans: list[tuple[int, int]],
+    sentence_vectors: np.ndarray,
+    sentence_terms: list[frozenset[str]],
+    query_vector: np.ndarray,
+    question_terms: dict[str, float],
+    wanted: Want | None,
+    question: str,
+    weights: Weights,
+) -> list[Candidate]:
+    """Every sentence of the hit passages, plus the sentences nearest the question anywhere in the
+    corpus (a passage can rank low while one of its sentences answers), scored, best first (ties by
+    sentence index). `spans[p]` is passage p's (first, last) sentence index."""
+    top = hits[0].score if hits and hits[0].score > 0 else 1.0
+    best_passage: dict[int, float] = {}
+    for hit in hits:
+        first, last = spans[hit.passage]
+        for i in range(first, last + 1):
+            best_passage[i] = max(best_passage.get(i, 0.0), max(hit.score, 0.0) / top)
+    if weights.nearest and len(sentence_vectors):
+        sims = sentence_vectors @ query_vector
+        n = min(weights.nearest, len(sims))
+        for i in np.argpartition(-sims, n - 1)[:n]:
+            best_passage.setdefault(int(i), 0.0)
+    ids = sorted(best_passage)
+    if not ids:
+        return []
+    dense = sentence_vectors[ids] @ query_vector
+    found = []
+    for i, d in zip(ids, dense, strict=True):
+        s = sentences[i]
+        lex = coverage(question_terms, sentence_terms[i])
+        type_ok = has_kind(s.text, wanted, question)
+        score = weights.dense * float(d) + weights.lexical * lex + weights.passage * best_passage[i]
+        score += weights.type_match * (1.0 if type_ok and wanted else 0.0) - (0 if type_ok else weights.type_match)
+        if s.heading:
+            score -= weights.heading_penalty
+        if len(sentence_terms[i]) < 3:
+            score -= weights.short_penalty
+        found.append(Candidate(i, score, float(d), lex, best_passage[i], type_ok))
+    found.sort(key=lambda c: (-c.score, c.sentence))
+    return found
+
+
+def select(
+    ranked: list[Candidate],
+    sentences: list[Sentence],
+    sentence_vectors: np.ndarray,
+    max_quotes: int,
+    duplicate_similarity: float,
+    weights: Weights,
+) -> tuple[list[Candidate], dict[int, list[int]]]:
+    """The best candidates to quote (at most `max_quotes`), and for each, near-duplicate sentences of
+    other articles found among the candidates (cited, not quoted again)."""
+    chosen: list[Candidate] = []
+    twins: dict[int, list[int]] = {}
+    if not ranked:
+        return chosen, twins
+    floor = ranked[0].score * weights.keep_ratio if ranked[0].score > 0 else ranked[0].score
+    for cand in ranked:
+        if cand.score < floor or sentences[cand.sentence].heading:
+            if chosen:
+                break
+            continue
+        vec = sentence_vectors[cand.sentence]
+        dup = next((c for c in chosen if float(sentence_vectors[c.sentence] @ vec) >= duplicate_similarity), None)
+        if dup is not None:
+            if sentences[dup.sentence].doc_id != sentences[cand.sentence].doc_id:
+                twins.setdefault(dup.sentence, []).append(cand.sentence)
+            continue
+        if len(chosen) < max_quotes:
+            chosen.append(cand)
+    return chosen, twins
+
+
+def merge_adjacent(chosen: list[Candidate], sentences: list[Sentence]) -> list[list[Candidate]]:
+    """Group chosen sentences that follow each other in one article block, so one quote spans them.
+    Groups keep the order of their best member."""
+    groups: list[list[Candidate]] = []
+    for cand in chosen:
+        s = sentences[cand.sentence]
+        for group in groups:
+            ids = [c.sentence for c in group]
+            near = (min(ids) - 1 == cand.sentence or max(ids) + 1 == cand.sentence)
+            g = sentences[ids[0]]
+            if near and g.doc_id == s.doc_id and g.block == s.block:
+                group.append(cand)
+                break
+        else:
+            groups.append([cand])
+    return groups
+
+
+RESULT_START = re.compile(r"^\W*(as a result|therefore|thus|hence|consequently|that is why|this is why|for this "
+                          r"reason|because of this|in exchange|in return|in response)\b", re.IGNORECASE)
+REASON = re.compile(r"\b(because|since|given that|due to|owing to|as a result of|in order to|so that|for fear|"
+                    r"fearing|as it|as they)\b", re.IGNORECASE)
+WHY_Q = re.compile(r"\b(why|what (made|makes|caused|causes|drove|drives|explains)|for what reason|how come)\b",
+                   re.IGNORECASE)
+
+
+def with_context(ids: list[int], sentences: list[Sentence], question: str) -> list[int]:
+    """Widen a quote by one neighbour when the answer spans it: a sentence that opens with a
+    consequence ("As a result, ...") needs the cause before it, and a "why" question whose quote
+    gives no reason takes the next sentence when that one does."""
+    first, last = min(ids), max(ids)
+    def same_block(i: int) -> bool:
+        return 0 <= i < len(sentences) and not sentences[i].heading and \
+            sentences[i].doc_id == sentences[first].doc_id and sentences[i].block == sentences[first].block
+    wider = list(ids)
+    if RESULT_START.search(sentences[first].text) and same_block(first - 1):
+        wider.append(first - 1)
+    if WHY_Q.search(question) and not any(REASON.search(sentences[i].text) for i in ids) and same_block(last + 1) \
+            and REASON.search(sentences[last + 1].text):
+        wider.append(last + 1)
+    return sorted(set(wider))

@@ -1,0 +1,126 @@
+"""What kind of answer a question wants (a count, an amount of money, an age, a date, a name, a
+person), and whether a sentence holds one. A sentence without the kind of fact asked for is weak
+evidence, however similar its words are."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from index.text import STOPWORDS
+
+Kind = Literal["count", "money", "age", "number", "date", "name", "person"]
+
+DATE_Q = re.compile(
+    r"\b(when|what (year|date|month|day|time|century|decade)|which (year|month|day|century|decade)|since when"
+    r"|how long ago|what time)\b", re.IGNORECASE)
+MONEY_Q = re.compile(r"\bhow much\b.*\b(cost|costs|price|pay|paid|paying|spend|spent|worth|invest\w*|value|"
+                     r"budget|fund\w*|sell|sold|earn\w*|make|made)\b|\b(what|which) (price|cost|sum)\b", re.IGNORECASE)
+AGE_Q = re.compile(r"\bhow old\b|\b(what|which) age\b|\bage of\b", re.IGNORECASE)
+COUNT_Q = re.compile(r"\bhow many ((?:[\w-]+\s+){0,3}[\w-]+)", re.IGNORECASE)
+NUMBER_Q = re.compile(
+    r"\b(how (much|long|far|big|large|high)|by how much|what (percentage|percent|share|proportion|amount|"
+    r"number|figure|range|sum|value|size|level|population)|population)\b", re.IGNORECASE)
+PERSON_Q = re.compile(r"\b(name of|who is the \w+ (of|to|for)|which (person|official|minister|leader|general|"
+                      r"president|expert|analyst|scholar|researcher))\b", re.IGNORECASE)
+NAME_Q = re.compile(r"\b(who|whom|whose|which (country|countries|organi[sz]ations?|city|cities|state|states))\b",
+                    re.IGNORECASE)
+
+MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
+          "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+DATE_A = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b({MONTHS})\b|\b\d{{1,2}}(st|nd|rd|th)\b|\bcentur(y|ies)\b"
+                    r"|\b(yesterday|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+                    r"|\b(last|next|this) (year|month|week|decade)\b|\b(ago|earlier|later|since)\b", re.IGNORECASE)
+NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
+                "thousands?|millions?|billions?|trillions?|dozens?|half|percent|several|few")
+NUMBER_WORD = re.compile(rf"^({NUMBER_WORDS})$", re.IGNORECASE)
+MONEY_A = re.compile(r"[$€£¥₽]|\b(dollars?|euros?|pounds?|rubles?|roubles?|rials?|yuan|usd|eur)\b", re.IGNORECASE)
+AGE_A = re.compile(r"\b\d+[- ]years?[- ]old\b|\baged? \d+\b|\b\d+-year-old\b", re.IGNORECASE)
+NAMED_MODEL = re.compile(r"^\W*[^\W\d_]+-?\d")  # "Su-35", "S-400", "Shahed-101": names, not quantities
+CAPITALISED = re.compile(r"[A-Z][\w’'-]*")
+TOKEN = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Want:
+    kind: Kind
+    head: str | None = None  # for counts: the noun counted ("jets" in "how many Su-35 jets")
+
+
+def expected(question: str) -> Want | None:
+    """The kind of answer the question asks for, or None when any sentence may answer it."""
+    if DATE_Q.search(question):
+        return Want("date")
+    if AGE_Q.search(question):
+        return Want("age")
+    if MONEY_Q.search(question):
+        return Want("money")
+    count = COUNT_Q.search(question)
+    if count:
+        words = [w for w in count.group(1).lower().split()]
+        phrase = []
+        for w in words:
+            if w in STOPWORDS:
+                break
+            phrase.append(w)
+        nouns = [w for w in phrase if w.isalpha()]
+        return Want("count", nouns[-1] if nouns else None)
+    if NUMBER_Q.search(question):
+        return Want("number")
+    if PERSON_Q.search(question):
+        return Want("person")
+    if NAME_Q.search(question):
+        return Want("name")
+    return None
+
+
+def is_quantity(token: str) -> bool:
+    word = token.strip(".,;:!?()[]\"'“”‘’")
+    if NUMBER_WORD.match(word):
+        return True
+    return any(ch.isdigit() for ch in word) and not NAMED_MODEL.match(word)
+
+
+def same_word(a: str, b: str) -> bool:
+    """Loose equality for a counted noun: "jet" ~ "jets", "drone" ~ "drones"."""
+    a, b = a.lower().strip(".,;:!?()\"'“”’"), b.lower()
+    return a == b or a.rstrip("s") == b.rstrip("s")
+
+
+def unasked(token: str, question: str) -> bool:
+    """A capitalised word the question does not already contain (nor a word it starts, "Iran"/"Iranian")."""
+    word = token.strip(".,;:!?()[]\"'“”‘’").split("’")[0].split("'")[0].lower()
+    asked = [w.lower() for w in re.findall(r"[\w-]+", question)]
+    return len(word) > 1 and not any(word.startswith(w) or w.startswith(word) for w in asked if len(w) > 2)
+
+
+def has_kind(sentence: str, want: Want | None, question: str) -> bool:
+    """True when the sentence holds an answer of the wanted kind (always, when none is wanted)."""
+    if want is None:
+        return True
+    tokens = TOKEN.findall(sentence)
+    if want.kind == "date":
+        return bool(DATE_A.search(sentence))
+    if want.kind == "money":
+        return bool(MONEY_A.search(sentence)) and any(is_quantity(t) for t in tokens)
+    if want.kind == "age":
+        return bool(AGE_A.search(sentence))
+    if want.kind == "count":
+        if want.head is None:
+            return any(is_quantity(t) for t in tokens)
+        stem = want.head.rstrip("s")
+        return any(
+            (same_word(t, want.head) and any(is_quantity(u) for u in tokens[max(0, i - 4): i]))
+            or (stem in t.lower() and is_quantity(t))  # "20-year"
+            for i, t in enumerate(tokens)
+        )
+    if want.kind == "number":
+        return any(is_quantity(t) for t in tokens)
+    body = tokens[1:]  # the first word is capitalised anyway
+    if want.kind == "person":
+        return any(
+            CAPITALISED.match(a) and CAPITALISED.match(b) and (unasked(a, question) or unasked(b, question))
+            for a, b in zip(body, body[1:], strict=False)
+        )
+    return any(CAPITALISED.match(t) and unasked(t, question) for t in body)

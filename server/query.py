@@ -1,0 +1,49 @@
+"""Questions as people type them: the same normalisation as the index, and one-letter typo repair."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from index.text import STOPWORDS, TOKEN, fold, stem
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Words of the corpus with their counts, and the stems BM25 knows."""
+
+    words: Counter[str]
+    stems: frozenset[str]
+
+
+def edits1(word: str) -> set[str]:
+    """Every string one deletion, transposition, substitution or insertion away from `word`."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in LETTERS]
+    inserts = [a + c + b for a, b in splits for c in LETTERS]
+    return set(deletes + transposes + replaces + inserts)
+
+
+def correct(word: str, vocab: Vocabulary) -> str | None:
+    """The most frequent corpus word one edit away from an unknown `word` of 4+ letters, if any."""
+    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or stem(word) in vocab.stems:
+        return None
+    options = [w for w in edits1(word) if w in vocab.words]
+    return max(options, key=lambda w: (vocab.words[w], w)) if options else None
+
+
+def repair(question: str, vocab: Vocabulary) -> str:
+    """The question with misspelt words replaced by their likely corpus spelling (case kept loosely)."""
+    def fix(match: re.Match[str]) -> str:
+        original = match.group(0)
+        better = correct(fold(original), vocab)
+        if better is None:
+            return original
+        return better.capitalize() if original[:1].isupper() else better
+
+    return TOKEN.sub(fix, question)

@@ -1,0 +1,88 @@
+"""The HTTP contract: one pydantic model per JSON shape. The page's JavaScript reads exactly these."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+
+MAX_QUESTION = 1000
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: StrictStr = Field(description="1 to 1000 characters after trimming", examples=[
+        "What did Lavrov say about the agreement?"])
+    top_k: StrictInt = Field(default=5, ge=1, le=20, description="passages to return, 1 to 20")
+
+    @field_validator("question")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("question is empty: type a question about the articles")
+        if len(value) > MAX_QUESTION:
+            raise ValueError(f"question is {len(value)} characters long; the limit is {MAX_QUESTION}")
+        return value
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    title: str
+    start: int
+    end: int
+
+
+class QuoteOut(BaseModel):
+    text: str = Field(description="exactly article_text[start:end]")
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    score: float
+    also_in: list[CitationOut] = Field(default_factory=list, description="other articles stating the same")
+
+
+class PassageOut(BaseModel):
+    doc_id: str
+    title: str
+    chunk_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str | None = Field(description="verbatim sentences from the articles, or null when abstaining")
+    abstained: bool
+    confidence: float = Field(ge=0.0, le=1.0)
+    quotes: list[QuoteOut]
+    passages: list[PassageOut]
+    timings_ms: dict[str, float]
+
+
+class ArticleSummary(BaseModel):
+    doc_id: str
+    title: str
+    source: str | None
+    author: str | None
+    published: str | None
+    chars: int
+
+
+class ArticleFull(ArticleSummary):
+    text: str = Field(description="the article's original text; every offset points into it")
+
+
+class Health(BaseModel):
+    status: str
+    articles: int
+    passages: int
+    model: str
+    built_at: str
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="what went wrong and what to do")
+    detail: list[dict[str, object]] | None = None

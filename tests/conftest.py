@@ -1,0 +1,45 @@
+"""Session fixtures: the real model, loaded once, and the seed articles indexed once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.build import build
+from index.embed import Embedder
+from index.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_ARTICLES = REPO / "data" / "articles"
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def settings_base() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def embedder(settings_base: Settings) -> Embedder:
+    return Embedder(settings_base.resolved_model_dir())
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    folder = tmp_path_factory.mktemp("seed-index")
+    return Settings(articles_dir=SEED_ARTICLES, index_dir=folder / "index")
+
+
+@pytest.fixture(scope="session")
+def seed_index(seed_settings: Settings, embedder: Embedder) -> Path:
+    """The five seed articles, indexed once for the whole session (read-only for tests)."""
+    build(seed_settings, embedder=embedder, progress=False, say=lambda _: None)
+    return seed_settings.index_dir
+
+
+@pytest.fixture(scope="session")
+def answerer(seed_settings: Settings, seed_index: Path, embedder: Embedder):  # type: ignore[no-untyped-def]
+    from server.answerer import Answerer
+
+    return Answerer.load(seed_settings, embedder=embedder)
