@@ -22,7 +22,7 @@ from index.store import FORMAT_VERSION, IndexData, Manifest, Neighbour, folder_s
 from index.text import terms
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 NEIGHBOUR_FLOOR = 0.6  # sentence pairs kept for `also_in`; the setting picks the cut-off at query time
 
 
@@ -65,10 +65,12 @@ class BuildReport:
 
 
 def derived_title(article: Article, sentences: list[Sentence]) -> str:
-    """The first heading-like line; failing that, the start of the first sentence."""
+    """The first heading-like line before the body; failing that, the start of the first sentence
+    (a heading after body text is a section heading, not the title)."""
     for s in sentences:
-        if s.heading:
-            return " ".join(s.text.split())
+        if not s.heading:
+            break
+        return " ".join(s.text.split())
     first = " ".join(sentences[0].text.split()) if sentences else article.doc_id
     return first if len(first) <= 90 else first[:90].rsplit(" ", 1)[0] + "…"
 
@@ -247,11 +249,11 @@ def build(
     finally:
         # Also on Ctrl-C: a half-written folder is removed and the previous index is untouched.
         shutil.rmtree(staging, ignore_errors=True)
-    current = {p.article.sha256 for p in pieces}
+    current = {p.article.doc_id for p in pieces}
     return BuildReport(
         out=out, articles=len(pieces), passages=manifest.passages, sentences=manifest.sentences,
         embedded=len(todo), reused=len(pieces) - len(todo),
-        removed=sum(1 for sha in old if sha not in current),
+        removed=sum(1 for doc_id in (previous.articles if previous else {}) if doc_id not in current),
         skipped=skipped, warnings=corpus.warnings, seconds=time.perf_counter() - started,
         size_bytes=folder_size(out),
     )

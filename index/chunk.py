@@ -15,8 +15,9 @@ def word_count(text: str) -> int:
 def windows(lengths: list[int], min_words: int, max_words: int, overlap: int) -> list[tuple[int, int]]:
     """(first, last) index pairs of passages over sentences of the given word counts.
 
-    A passage grows until it has `min_words`, and never past `max_words` unless one sentence alone is
-    longer. Neighbours share `overlap` sentences. A short remainder joins the passage before it.
+    A passage takes sentences while it stays within `max_words` (one longer sentence stands alone).
+    Neighbours share `overlap` sentences. A remainder under `min_words / 2` joins the passage before
+    it (up to 1.25 x `max_words`) rather than standing as a fragment.
     """
     n = len(lengths)
     found: list[tuple[int, int]] = []

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         default=0.5, ge=0.0, le=1.0, description="answers with confidence below this abstain"
     )
     duplicate_similarity: float = Field(
-        default=0.82, ge=0.0, le=1.0, description="cosine above which sentences state the same fact"
+        default=0.75, ge=0.0, le=1.0, description="cosine above which sentences state the same fact"
     )
     batch_size: int = Field(default=32, ge=1, le=1024, description="encoding batch size at build time")
     host: str = Field(default="127.0.0.1", description="address the server binds")

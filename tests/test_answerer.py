@@ -1,0 +1,134 @@
+"""The answerer on the seed corpus with the real model: verbatim quotes, citations, abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.abstain import Calibration, Evidence, confidence
+from server.answerer import Answerer, InvalidQuestion, Options
+from server.qtype import expected, has_kind
+from server.query import Vocabulary, correct, repair
+
+QUESTIONS = [
+    "What did Lavrov say about the agreement?",
+    "Has Iran received the Su-35 jets?",
+    "Why did bilateral trade fall?",
+    "INSTC?",
+    "how long would iranians need to learn the s-400",
+    "Zangezur corridr",
+    "who wrote the Asia Times piece",
+    "What is the best lasagna recipe?",
+]
+
+
+def assert_verbatim(answerer: Answerer, answer) -> None:  # type: ignore[no-untyped-def]
+    for quote in answer.quotes:
+        text = answerer.index.articles[quote.doc_id].text
+        assert text[quote.start:quote.end] == quote.text
+        for cited in quote.also_in:
+            assert cited.doc_id != quote.doc_id
+            assert 0 <= cited.start < cited.end <= len(answerer.index.articles[cited.doc_id].text)
+    for passage in answer.passages:
+        assert answerer.index.articles[passage.doc_id].text[passage.start:passage.end] == passage.text
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_quote_is_verbatim(answerer: Answerer, question: str) -> None:
+    answer = answerer.ask(question)
+    assert_verbatim(answerer, answer)
+    assert 0.0 <= answer.confidence <= 1.0
+    assert answer.abstained == (answer.answer is None) == (not answer.quotes)
+    assert len(answer.passages) == 5
+    assert set(answer.timings_ms) >= {"encode", "retrieve", "extract", "total"}
+
+
+def test_lavrov_question(answerer: Answerer) -> None:
+    answer = answerer.ask("What did Lavrov say about the agreement?")
+    assert not answer.abstained
+    first = answer.quotes[0]
+    assert first.doc_id.startswith("000_") and "Lavrov confirmed that the agreement would involve" in first.text
+    assert first.title == "How allied are Iran and Russia really?"
+
+
+def test_off_topic_abstains_with_closest_passages(answerer: Answerer) -> None:
+    answer = answerer.ask("What is the best lasagna recipe?", top_k=3)
+    assert answer.abstained and answer.answer is None and answer.quotes == []
+    assert len(answer.passages) == 3 and answer.confidence < 0.5
+
+
+def test_on_topic_detail_not_given_abstains(answerer: Answerer) -> None:
+    answer = answerer.ask("How old is Vladimir Putin?")
+    assert answer.abstained
+
+
+def test_repeated_fact_quoted_once_and_cited_everywhere(answerer: Answerer) -> None:
+    answer = answerer.ask("By how much did trade between Russia and Iran fall in 2023?")
+    assert not answer.abstained
+    docs = [q.doc_id for q in answer.quotes]
+    cited = [c.doc_id for q in answer.quotes for c in q.also_in]
+    assert "17" in answer.quotes[0].text
+    assert len(set(docs)) == len(docs)
+    assert {"001_e16f233a03124463", "004_0baecaff5e4cbb7e"} <= set(docs) | set(cited)
+    vectors = answerer.index.sentence_vectors
+    ids = {(s.doc_id, s.start): i for i, s in enumerate(answerer.index.sentences)}
+    starts = [ids[(q.doc_id, q.start)] for q in answer.quotes if (q.doc_id, q.start) in ids]
+    for a in starts:
+        for b in starts:
+            if a != b:
+                assert float(vectors[a] @ vectors[b]) < answerer.settings.duplicate_similarity
+
+
+def test_collapse_off_keeps_duplicates_apart(answerer: Answerer) -> None:
+    answer = answerer.ask("By how much did trade between Russia and Iran fall in 2023?",
+                          options=Options(collapse_duplicates=False))
+    assert all(q.also_in == () for q in answer.quotes)
+
+
+def test_typo_repaired(answerer: Answerer) -> None:
+    answer = answerer.ask("what did lavorv say about the agreement")
+    assert "Lavrov" in (answer.answer or "")
+    vocab = Vocabulary(__import__("collections").Counter({"corridor": 5, "lavrov": 3}), frozenset({"corridor"}))
+    assert correct("corridr", vocab) == "corridor"
+    assert repair("Zangezur corridr?", vocab) == "Zangezur corridor?"
+    assert correct("the", vocab) is None
+
+
+def test_author_question(answerer: Answerer) -> None:
+    answer = answerer.ask("who wrote the Asia Times piece")
+    assert answer.quotes[0].doc_id.startswith("000_") and "Emil Avdaliani" in answer.quotes[0].text
+
+
+def test_invalid_questions(answerer: Answerer) -> None:
+    with pytest.raises(InvalidQuestion, match="empty"):
+        answerer.ask("   ")
+    with pytest.raises(InvalidQuestion, match="top_k"):
+        answerer.ask("INSTC?", top_k=21)
+
+
+def test_boilerplate_is_never_an_answer(answerer: Answerer) -> None:
+    for question in ("What is the Gulf Research Center's phone number?", "Who won Manchester United's match?",
+                     "Related posts"):
+        answer = answerer.ask(question)
+        for quote in answer.quotes:
+            assert "Tel:" not in quote.text and "Manchester" not in quote.text
+
+
+def test_confidence_is_monotone() -> None:
+    calibration = Calibration.load()
+    base = Evidence(dense=0.4, lexical=0.3, type_ok=1.0, passage_dense=0.4, bm25=0.3)
+    low = confidence(base, calibration)
+    for field in ("dense", "lexical", "passage_dense", "bm25"):
+        higher = Evidence(**{**base.__dict__, field: getattr(base, field) + 0.2})
+        assert confidence(higher, calibration) >= low
+    assert all(w >= 0 for w in calibration.weights)
+
+
+def test_answer_kinds() -> None:
+    assert expected("How many Su-35 jets will Russia deliver?").kind == "count"  # type: ignore[union-attr]
+    assert not has_kind("Iran awaits Su-35 fighter jets.", expected("how many Su-35 jets"), "how many Su-35 jets")
+    assert has_kind("Russia will deliver 24 jets.", expected("how many Su-35 jets"), "how many Su-35 jets")
+    assert expected("When will the treaty be signed?").kind == "date"  # type: ignore[union-attr]
+    assert has_kind("It will be signed on January 17.", expected("When?"), "When?")
+    assert expected("How old is Putin?").kind == "age"  # type: ignore[union-attr]
+    assert expected("How much did Iran pay for it?").kind == "money"  # type: ignore[union-attr]
+    assert expected("What do they want?") is None
