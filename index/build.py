@@ -18,7 +18,16 @@ from index.load import load_folder
 from index.records import Article, Metadata, Passage, Sentence, Skipped
 from index.sentences import split_sentences
 from index.settings import Settings
-from index.store import FORMAT_VERSION, IndexData, Manifest, Neighbour, folder_size, now_iso, read_folder, swap_in
+from index.store import (
+    FORMAT_VERSION,
+    IndexData,
+    Manifest,
+    Neighbour,
+    folder_size,
+    now_iso,
+    read_folder,
+    swap_in,
+)
 from index.text import terms
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
@@ -225,7 +234,8 @@ def build(
     pos = 0
     for article, sentences, passages in todo:
         n, m = len(sentences), len(passages)
-        s_vec, c_vec, p_vec = vectors[pos: pos + n], vectors[pos + n: pos + 2 * n], vectors[pos + 2 * n: pos + 2 * n + m]
+        s_vec, c_vec = vectors[pos: pos + n], vectors[pos + n: pos + 2 * n]
+        p_vec = vectors[pos + 2 * n: pos + 2 * n + m]
         pos += 2 * n + m
         pieces.append(Piece(article, sentences, passages, s_vec, p_vec, c_vec))
     if not pieces:

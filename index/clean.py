@@ -19,7 +19,8 @@ WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
 PROSE_END = re.compile(r"(?<!\.\.)[.!?][\"'”’»)\]]*\s*$|[.!?][\"'”’)\]]+\s*$")
 ELLIPSIS_END = re.compile(r"(\.\.\.|…)[\"'”’)\]]*\s*$")
 STOP_MARKERS = re.compile(
-    r"^\W*(related (posts?|articles?|stories|content|reading|coverage)|read (more|next|also)|more (from|stories|on this)"
+    r"^\W*(related (posts?|articles?|stories|content|reading|coverage)|read (more|next|also)"
+    r"|more (from|stories|on this)"
     r"|you (may|might) also like|recommended( for you| stories| articles)?|trending( now)?|most (read|popular)"
     r"|popular (posts?|stories)|latest (news|stories|posts)|further reading|see also|also read|sponsored( content)?"
     r"|advertisement|comments?|leave a (reply|comment)|share this( article| story)?|tags?:?|filed under.*"

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     articles_dir: Path = Field(default=Path("data/articles"), description="folder of .txt/.md/.html articles")
     index_dir: Path = Field(default=Path("var/index"), description="where the index is built and read")
     top_k: int = Field(default=5, ge=1, le=20, description="passages retrieved when a caller does not say how many")
-    chunk_min_words: int = Field(default=80, ge=10, le=1000, description="a passage remainder under half of this joins the one before")
+    chunk_min_words: int = Field(
+        default=80, ge=10, le=1000, description="a passage remainder under half of this joins the one before"
+    )
     chunk_max_words: int = Field(default=200, ge=20, le=2000, description="a passage never grows past this")
     chunk_overlap: int = Field(default=1, ge=0, le=5, description="sentences shared by neighbouring passages")
     max_article_mb: float = Field(default=20.0, gt=0, description="larger files are skipped with a warning")

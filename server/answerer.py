@@ -6,7 +6,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 
-
 import numpy as np
 
 from index.embed import Embedder
@@ -14,13 +13,16 @@ from index.errors import VerbatimError
 from index.settings import Settings
 from index.store import IndexData, check_model, read_folder
 from index.text import TOKEN, fold, terms
-from server.byline import asks_author, author_sentences
 from server.abstain import Calibration, Evidence, confidence, squash_bm25
+from server.byline import asks_author, author_sentences, named_sources, without_sources
 from server.extract import Candidate, Weights, candidates, merge_adjacent, select, with_context
 from server.qtype import expected
 from server.query import Vocabulary, repair
 from server.records import Answer, Citation, Hit, Quote, RetrievedPassage
 from server.retrieve import Mode, Scores, dense_candidates, fuse
+
+
+BYLINE_CONFIDENCE = 0.95
 
 
 class InvalidQuestion(VerbatimError):
@@ -91,7 +93,9 @@ class Answerer:
         k = top_k or self.settings.top_k
         if not 1 <= k <= 20:
             raise InvalidQuestion(f"top_k must be between 1 and 20, not {k}.")
-        query = repair(question, self.vocabulary) if options.repair_typos else question
+        named = named_sources(question, self.index.articles)
+        query = without_sources(question, self.index.articles, named) if named else question
+        query = repair(query, self.vocabulary) if options.repair_typos else query
         t0 = time.perf_counter()
         qvec = self.embedder.embed_queries([query])[0]
         t1 = time.perf_counter()
@@ -102,11 +106,14 @@ class Answerer:
         wanted = expected(question)
         vectors = self.match_vectors if weights.context == self.weights.context else self.mix(weights.context)
         ranked = candidates(hits, self.index.sentences, self.spans, vectors,
-                            self.sentence_terms, qvec, qterms, wanted, question, weights)
-        if asks_author(question):
-            ranked = self.by_author(question, qvec) + ranked
+                            self.sentence_terms, qvec, qterms, wanted, question, weights,
+                            named)
+        bylines = self.by_author(question, qvec) if asks_author(question) else []
+        ranked = bylines + ranked
         evidence = self.evidence(ranked, hits) if ranked else None
         conf = confidence(evidence, self.calibration) if evidence else 0.0
+        if bylines:
+            conf = max(conf, BYLINE_CONFIDENCE)  # the article's own byline answers "who wrote it"
         abstained = options.abstain and conf < self.settings.abstain_threshold
         quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options)
         t3 = time.perf_counter()
@@ -141,7 +148,8 @@ class Answerer:
         """Byline and bio sentences of the articles a "who wrote ..." question names, best first."""
         ids = author_sentences(question, self.index.articles, self.index.sentences)
         sims = {i: float(self.match_vectors[i] @ qvec) for i in ids}
-        found = [Candidate(i, 2.0 + sims[i], sims[i], 1.0, 1.0, True) for i in ids if not self.index.sentences[i].heading]
+        sentences = self.index.sentences
+        found = [Candidate(i, 2.0 + sims[i], sims[i], 1.0, 1.0, True) for i in ids if not sentences[i].heading]
         return sorted(found, key=lambda c: (-c.score, c.sentence))
 
     def evidence(self, ranked: list[Candidate], hits: list[Hit]) -> Evidence:

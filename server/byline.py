@@ -27,6 +27,23 @@ def article_match(question: str, articles: dict[str, Article]) -> list[str]:
     return sorted(d for d, n in overlap.items() if n == best) if best else sorted(articles)
 
 
+def named_sources(question: str, articles: dict[str, Article]) -> frozenset[str]:
+    """Articles whose source the question names ("what does Asia Times say about ...")."""
+    asked = " ".join(question.lower().split())
+    return frozenset(
+        doc_id for doc_id, a in articles.items()
+        if a.meta.source and len(a.meta.source) >= 4 and a.meta.source.lower() in asked
+    )
+
+
+def without_sources(question: str, articles: dict[str, Article], named: frozenset[str]) -> str:
+    """The question minus the source names it mentions: they say where to look, not what to find."""
+    for doc_id in sorted(named):
+        source = articles[doc_id].meta.source or ""
+        question = re.sub(re.escape(source), " ", question, flags=re.IGNORECASE)
+    return " ".join(question.split())
+
+
 def author_sentences(question: str, articles: dict[str, Article], sentences: list[Sentence]) -> list[int]:
     """Body sentences naming the author of the articles the question is about (bio lines, bylines)."""
     wanted = set(article_match(question, articles))

@@ -26,6 +26,7 @@ class Weights:
     keep_ratio: float = 0.85  # further quotes must score at least this share of the best one
     nearest: int = 20  # sentences nearest the question corpus-wide, added to the passages' sentences
     context: float = 0.5  # share of the in-context sentence vector in the dense match
+    source_bonus: float = 0.1  # for sentences of an article whose source the question names
     sentence_boost: float = 0.5  # share of a passage's best sentence match in its retrieval score
 
 
@@ -58,6 +59,7 @@ def candidates(
     wanted: Want | None,
     question: str,
     weights: Weights,
+    favoured: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
     """Every sentence of the hit passages, plus the sentences nearest the question anywhere in the
     corpus (a passage can rank low while one of its sentences answers), scored, best first (ties by
@@ -84,6 +86,8 @@ def candidates(
         type_ok = has_kind(s.text, wanted, question)
         score = weights.dense * float(d) + weights.lexical * lex + weights.passage * best_passage[i]
         score += weights.type_match * (1.0 if type_ok and wanted else 0.0) - (0 if type_ok else weights.type_match)
+        if s.doc_id in favoured:
+            score += weights.source_bonus
         if s.heading:
             score -= weights.heading_penalty
         if len(sentence_terms[i]) < 3:
