@@ -21,7 +21,6 @@ from server.query import Vocabulary, repair
 from server.records import Answer, Citation, Hit, Quote, RetrievedPassage
 from server.retrieve import Mode, Scores, dense_candidates, fuse
 
-
 BYLINE_CONFIDENCE = 0.95
 
 
