@@ -51,6 +51,17 @@ def rates(conf: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]
     }
 
 
+def leave_one_out(x: np.ndarray, y: np.ndarray, l2: float, threshold: float = 0.5) -> dict[str, float]:
+    """Rates when each question is judged by a model fitted without it: an honest estimate of how the
+    threshold behaves on questions the calibration never saw."""
+    conf = np.zeros(len(y))
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        fit = fit_logistic(x[keep], y[keep], l2=l2, steps=4000)
+        conf[i] = 1 / (1 + np.exp(-(x[i] @ fit.weights + fit.bias)))
+    return rates(conf, y, threshold)
+
+
 def collect(index_dir: Path | None, gold_path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Evidence features of every gold question (abstention off), and whether it is answerable."""
     from index.build import build
@@ -89,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "bias": round(fit.bias, 4),
         "fitted_on": {"gold": args.gold.name, "questions": int(len(y)), "answerable": int(y.sum())},
         "at_threshold_0.5": rates(conf, y, 0.5),
+        "leave_one_out_at_0.5": leave_one_out(x, y, args.l2),
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
