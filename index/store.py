@@ -15,7 +15,7 @@ import numpy as np
 from index.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from index.records import Article, Metadata, Passage, Sentence, Skipped
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 REBUILD = "rebuild it with `python -m index build` (or `make index`)"
 

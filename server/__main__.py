@@ -1,0 +1,106 @@
+"""`python -m server [--host] [--port] [--index DIR]`: build the index if it is missing, then serve the chat
+page and the API. A problem the user can fix is one line on stderr and exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import socket
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from index.errors import VerbatimError
+
+if TYPE_CHECKING:
+    from index.settings import Settings
+    from server.answerer import Answerer
+
+
+def prepare(settings: Settings) -> Answerer:
+    """Load the model and the index, building the index from settings.articles_dir first if it is missing."""
+    from index.build import build
+    from index.embed import Embedder
+    from index.errors import IndexNotFound
+    from index.store import read_manifest
+    from server.answerer import Answerer
+
+    embedder = Embedder(settings.resolved_model_dir())
+    try:
+        read_manifest(settings.index_dir)
+    except IndexNotFound:
+        print(f"No index at {settings.index_dir}: building it from {settings.articles_dir} first.",
+              flush=True)
+        report = build(settings, embedder=embedder, progress=True)
+        print(report.summary(), flush=True)
+    return Answerer.load(settings, embedder=embedder)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus our one-line-per-request logger in the same format (uvicorn's own access
+    log is switched off so each request is logged once)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["verbatim"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def serve(settings: Settings, answerer: Answerer) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                port = self.servers[0].sockets[0].getsockname()[1]
+                host = f"[{settings.host}]" if ":" in settings.host else settings.host
+                print(f"Verbatim is serving on http://{host}:{port}", flush=True)
+
+    app = create_app(settings, answerer)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=log_config(),
+                            access_log=False)
+    try:
+        Server(config).run()
+    except KeyboardInterrupt:  # uvicorn shuts down cleanly on Ctrl+C, then raises it again
+        print("Verbatim stopped.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server",
+                                     description="Serve Verbatim's chat page and JSON API.")
+    parser.add_argument("--host", help="address to bind (default: VERBATIM_HOST, else 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to bind (default: VERBATIM_PORT, else 8000)")
+    parser.add_argument("--index", type=Path, help="index folder (default: VERBATIM_INDEX_DIR, else "
+                        "var/index); built from VERBATIM_ARTICLES_DIR when missing")
+    args = parser.parse_args(argv)
+
+    from pydantic import ValidationError
+
+    from index.settings import Settings
+
+    given = {"host": args.host, "port": args.port, "index_dir": args.index}
+    try:
+        settings = Settings(**{name: value for name, value in given.items() if value is not None})
+        answerer = prepare(settings)
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"VERBATIM_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "") + e["msg"]
+            for e in exc.errors()
+        )
+        print(f"error: invalid setting: {problems}", file=sys.stderr)
+        return 2
+    except VerbatimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the previous index (if any) is untouched.", file=sys.stderr)
+        return 130
+    serve(settings, answerer)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

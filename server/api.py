@@ -1,0 +1,100 @@
+"""The JSON routes: /ask, /api/articles, /api/articles/{doc_id}, /api/health.
+
+Responses are built from the answerer's dataclasses through the pydantic models of schemas.py, so each
+shape has one definition. Doc ids are looked up in the loaded articles only, never used as paths.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+
+from index.records import Article
+from server.answerer import Answerer
+from server.schemas import ArticleFull, ArticleSummary, AskRequest, AskResponse, ErrorOut, Health
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No article has this id"},
+    413: {"model": ErrorOut, "description": "The request body is larger than 64 KB"},
+    422: {"model": ErrorOut, "description": "The request is not valid; `error` says what is wrong"},
+    503: {"model": ErrorOut, "description": "The index or the model cannot be used; `error` says what to do"},
+}
+
+
+class Asker:
+    """The answerer behind a lock: one question at a time, since the model's tokenizer must not be
+    shared between threads (and two cores gain nothing from concurrent encodes)."""
+
+    def __init__(self, answerer: Answerer) -> None:
+        self.answerer = answerer
+        self._lock = threading.Lock()
+
+    def __call__(self, question: str, top_k: int | None = None) -> AskResponse:
+        with self._lock:
+            answer = self.answerer.ask(question, top_k)
+        return AskResponse.model_validate(answer, from_attributes=True)
+
+
+def get_answerer(request: Request) -> Answerer:
+    answerer: Answerer = request.app.state.answerer
+    return answerer
+
+
+def get_asker(request: Request) -> Asker:
+    asker: Asker = request.app.state.asker
+    return asker
+
+
+AnswererDep = Annotated[Answerer, Depends(get_answerer)]
+AskerDep = Annotated[Asker, Depends(get_asker)]
+
+
+def summary(article: Article) -> ArticleSummary:
+    meta = article.meta
+    return ArticleSummary(doc_id=article.doc_id, title=article.title, source=meta.source, author=meta.author,
+                          published=meta.published, chars=len(article.text))
+
+
+def full(article: Article) -> ArticleFull:
+    return ArticleFull(**summary(article).model_dump(), text=article.text)
+
+
+def find_article(answerer: Answerer, doc_id: str) -> Article:
+    """The loaded article with this id; 404 otherwise (the id is a dictionary key, never a path)."""
+    article = answerer.index.articles.get(doc_id)
+    if article is None:
+        raise HTTPException(status_code=404, detail=f"No article has the id {doc_id!r}; see /api/articles.")
+    return article
+
+
+router = APIRouter()
+
+
+@router.post("/ask", response_model=AskResponse, responses={k: ERRORS[k] for k in (413, 422, 503)},
+             summary="Answer a question with verbatim, cited sentences")
+def ask(body: AskRequest, asker: AskerDep) -> AskResponse:
+    """Quotes copied verbatim from the articles (each `text == article_text[start:end]`), the retrieved
+    passages, and `abstained: true` with no quotes when the articles do not answer the question."""
+    return asker(body.question, body.top_k)
+
+
+@router.get("/api/articles", response_model=list[ArticleSummary], responses={503: ERRORS[503]},
+            summary="List the indexed articles")
+def articles(answerer: AnswererDep) -> list[ArticleSummary]:
+    return [summary(a) for a in sorted(answerer.index.articles.values(), key=lambda a: a.doc_id)]
+
+
+@router.get("/api/articles/{doc_id}", response_model=ArticleFull,
+            responses={k: ERRORS[k] for k in (404, 422, 503)}, summary="One article with its original text")
+def article(doc_id: str, answerer: AnswererDep) -> ArticleFull:
+    """`text` is the text every offset of /ask points into."""
+    return full(find_article(answerer, doc_id))
+
+
+@router.get("/api/health", response_model=Health, summary="Service status and the index in use")
+def health(answerer: AnswererDep) -> Health:
+    manifest = answerer.index.manifest
+    return Health(status="ok", articles=manifest.articles, passages=manifest.passages, model=manifest.model,
+                  built_at=manifest.built_at)

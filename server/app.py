@@ -1,0 +1,58 @@
+"""`create_app(settings)`: the FastAPI application. The answerer (model and index) loads in the lifespan,
+lives on app.state and reaches the routes through the Annotated dependencies of server/api.py."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import jinja2
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from index.settings import Settings
+from server import api, docs, errors, pages
+from server.answerer import Answerer
+from server.middleware import BodyLimit, RequestLog, SecurityHeaders
+
+WEB = Path(__file__).resolve().parents[1] / "web"
+
+DESCRIPTION = """Offline extractive question answering over a folder of news articles. Every answer is
+made of sentences copied verbatim from the articles (`text == article_text[start:end]`), each one cited;
+when the articles do not answer, the answer is `null` and `abstained` is true."""
+
+
+def create_app(settings: Settings | None = None, answerer: Answerer | None = None) -> FastAPI:
+    """The app. With `answerer` it serves that one; otherwise it loads one from `settings` at start-up
+    (a VerbatimError such as IndexNotFound then stops the start-up with its message)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loaded = answerer
+        if loaded is None:
+            loaded = await run_in_threadpool(Answerer.load, settings)
+        app.state.answerer = loaded
+        app.state.asker = api.Asker(loaded)
+        yield
+
+    app = FastAPI(title="Verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.globals["article_url"] = pages.article_url
+    app.state.templates = Jinja2Templates(env=env)
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    docs.install(app)
+    errors.install(app)
+    # Added last runs first: the log line sees every response, 413s included.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog)
+    return app

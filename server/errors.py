@@ -1,0 +1,119 @@
+"""One handler per kind of failure, one JSON error shape: `{"error": "what is wrong", "detail": [...]}`.
+
+Pages get the same message as an HTML page. Bad input is a 4xx with a message that says what to fix;
+a problem with the index or model is a 503 with the core's message; nothing leaks a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from index.errors import VerbatimError
+from server.answerer import InvalidQuestion
+from server.schemas import AskRequest, ErrorOut
+
+log = logging.getLogger("verbatim.http")
+
+API_PREFIXES = ("/ask", "/api/", "/openapi.json", "/docs", "/static/")
+PAGE_PREFIXES = ("/articles/",)
+TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Too large",
+          422: "Not a valid question", 500: "Something went wrong", 503: "Not ready"}
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(API_PREFIXES):
+        return False
+    return path == "/" or path.startswith(PAGE_PREFIXES) or "text/html" in request.headers.get("accept", "")
+
+
+def error_response(request: Request, status: int, message: str,
+                   detail: list[dict[str, object]] | None = None) -> Response:
+    if wants_html(request):
+        templates = request.app.state.templates
+        return templates.TemplateResponse(request, "error.html", {
+            "status": status, "heading": TITLES.get(status, "Error"), "message": message}, status_code=status)
+    body = ErrorOut(error=message, detail=detail).model_dump(exclude_none=True)
+    return JSONResponse(body, status_code=status)
+
+
+def describe(errors: Sequence[Any]) -> tuple[str, list[dict[str, object]]]:
+    """A sentence per validation error (`top_k: Input should be ...`) and the errors without their inputs
+    (which may be huge) or exception objects (which are not JSON)."""
+    parts: list[str] = []
+    detail: list[dict[str, object]] = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        field = ".".join(loc[1:] if loc and loc[0] in ("body", "query", "path") else loc)
+        kind = str(err.get("type", ""))
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if kind == "json_invalid":
+            reason = err.get("ctx", {}).get("error", "malformed")
+            where = f" at character {loc[1]}" if len(loc) > 1 else ""
+            text = f"The body is not valid JSON ({reason}{where}): send {{\"question\": \"...\"}}"
+        elif not field and kind == "missing":
+            text = 'The body is missing: send JSON like {"question": "...", "top_k": 5}'
+        elif not field:
+            text = ('The body must be a JSON object like {"question": "...", "top_k": 5}, '
+                    "sent with Content-Type: application/json")
+        elif kind == "extra_forbidden":
+            text = f"{field}: unknown field (the fields are {', '.join(AskRequest.model_fields)})"
+        elif msg.startswith(field):  # the validator's own sentence, e.g. "question is empty: ..."
+            text = msg[:1].upper() + msg[1:]
+        else:
+            text = f"{field}: {msg}"
+        parts.append(text)
+        detail.append({"loc": loc, "msg": msg, "type": kind})
+    return "; ".join(parts) or "The request is not valid", detail
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    message, detail = describe(exc.errors())
+    return error_response(request, 422, message, detail)
+
+
+async def invalid_question(request: Request, exc: Exception) -> Response:
+    return error_response(request, 422, str(exc))
+
+
+async def verbatim_error(request: Request, exc: Exception) -> Response:
+    log.error("%s %s: %s", request.method, request.url.path, exc)
+    return error_response(request, 503, str(exc))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        message = "The body is not valid UTF-8: send the JSON encoded as UTF-8"
+    elif exc.status_code == 404 and exc.detail == "Not Found":
+        message = f"Nothing here: {request.url.path} is not a page of Verbatim"
+    elif exc.status_code == 405:
+        headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+        allowed = headers.get("allow", "another method")
+        message = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
+    else:
+        message = str(exc.detail)
+    response = error_response(request, exc.status_code, message)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def unexpected(request: Request, exc: Exception) -> Response:
+    # Starlette re-raises the exception after this response, and uvicorn logs it with its traceback.
+    return error_response(request, 500, "Something went wrong on the server; the log says what.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(InvalidQuestion, invalid_question)
+    app.add_exception_handler(VerbatimError, verbatim_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

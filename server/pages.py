@@ -1,0 +1,119 @@
+"""The HTML routes: the chat page (answers rendered on the server for `/?q=...`, so every answer is a link
+and the page works without JavaScript) and an article page with a quote highlighted."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from server.answerer import InvalidQuestion
+from server.api import AnswererDep, AskerDep, find_article, summary
+from server.errors import describe
+from server.schemas import AskRequest, AskResponse
+
+EXAMPLES = (
+    "What did Lavrov say about the agreement?",
+    "Why did bilateral trade fall?",
+    "Has Iran received the Su-35 jets?",
+    "INSTC?",
+)
+
+
+def get_templates(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
+
+
+TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def article_url(doc_id: str, start: int, end: int) -> str:
+    """Where a citation leads: the article with text[start:end] highlighted and scrolled into view."""
+    return f"/articles/{quote(doc_id, safe='')}?start={start}&end={end}#quote"
+
+
+BLANK_RUN = re.compile(r"\n[^\S\n]*\n(?:[^\S\n]*\n)+")  # three or more line breaks with only spaces between
+
+
+def pieces(text: str, at_start: bool = False) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, extra) pairs that join back to exactly `text`. `extra` marks blank lines beyond
+    the first of a run (and a run that opens the article), which the page hides: a paragraph break shows
+    as one blank line while the page's text stays the article's text, character for character."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for run in BLANK_RUN.finditer(text):
+        if at_start and run.start() == 0:
+            keep = 0
+        else:
+            keep = text.index("\n", run.start() + 1) + 1 - run.start()  # up to the second line break
+        out += [(text[pos:run.start()], False), (text[run.start():run.start() + keep], False),
+                (text[run.start() + keep:run.end()], True)]
+        pos = run.end()
+    out.append((text[pos:], False))
+    return [(piece, extra) for piece, extra in out if piece]
+
+
+def span(start: str | None, end: str | None, length: int) -> tuple[int, int] | None:
+    """The highlight `text[start:end]` when both are integers with 0 <= start < end <= length."""
+    try:
+        s, e = int(start or ""), int(end or "")
+    except ValueError:
+        return None
+    return (s, e) if 0 <= s < e <= length else None
+
+
+@router.get("/")
+def chat(request: Request, answerer: AnswererDep, asker: AskerDep, templates: TemplatesDep,
+         q: str | None = None) -> Response:
+    """The conversation; with `?q=` the answer to q, rendered here."""
+    question = (q or "").strip()
+    response: AskResponse | None = None
+    error: str | None = None
+    if question:
+        try:
+            response = asker(AskRequest(question=question).question)
+        except ValidationError as exc:
+            error = describe(exc.errors())[0]
+        except InvalidQuestion as exc:
+            error = str(exc)
+    articles = [summary(a) for a in sorted(answerer.index.articles.values(), key=lambda a: a.doc_id)]
+    return templates.TemplateResponse(request, "chat.html", {
+        "question": question,
+        "response": response,
+        "error": error,
+        "examples": EXAMPLES,
+        "articles": articles,
+        "sources": {a.doc_id: a.source for a in articles},
+        # The exchange as the page's script stores it, so a conversation continued with JS keeps it.
+        "initial": {"question": question, "error": error,
+                    "response": response.model_dump() if response else None},
+    }, status_code=422 if error else 200)
+
+
+@router.get("/articles/{doc_id}")
+def article(request: Request, doc_id: str, answerer: AnswererDep, templates: TemplatesDep,
+            start: str | None = None, end: str | None = None) -> Response:
+    """The article's full text; `?start=S&end=E` highlights text[S:E] in <mark id="quote">. A range that
+    does not fit the text shows the article without a highlight."""
+    found = find_article(answerer, doc_id)
+    text = found.text
+    highlight = span(start, end, len(text))
+    if highlight:
+        s, e = highlight
+        segments = [(pieces(text[:s], at_start=True), False), (pieces(text[s:e]), True), (pieces(text[e:]), False)]
+    else:
+        segments = [(pieces(text, at_start=True), False)]
+    return templates.TemplateResponse(request, "article.html", {
+        "article": summary(found),
+        "segments": segments,
+        "highlighted": highlight is not None,
+        "bad_range": highlight is None and (start is not None or end is not None),
+    })

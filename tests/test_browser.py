@@ -1,0 +1,249 @@
+"""The chat page in headless Chromium (Playwright, sync API) against the live server: ask, read the cited
+quote, click through to the highlight; examples; the no-JavaScript path; escaping; errors shown in the
+conversation. Screenshots go to test-artifacts/ (desktop 1280x800, phone 390x844).
+
+Needs /usr/bin/chromium (Debian: `apt-get install chromium`); Playwright's own browser download is never
+used. The tests are skipped, saying so, when it is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+pytest_plugins = ["live_server"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+LAVROV = "What did Lavrov say about the agreement?"
+XSS = "<img src=x onerror=alert(1)>"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: install it with "
+                       "`apt-get install chromium` to run the browser tests"),
+]
+
+if CHROMIUM.exists():
+    from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect, sync_playwright
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser: Browser, viewport: dict[str, int], problems: list[str], **options: Any) -> Page:
+    """A fresh context and page; any dialog (an XSS firing), page error or console error is a problem."""
+    context = browser.new_context(viewport=viewport, **options)  # type: ignore[arg-type]
+    page = context.new_page()
+
+    def on_dialog(dialog: Dialog) -> None:
+        problems.append(f"dialog fired: {dialog.message}")
+        dialog.dismiss()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(f"console error: {message.text}")
+
+    page.on("dialog", on_dialog)
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    return page
+
+
+@pytest.fixture
+def problems() -> Iterator[list[str]]:
+    found: list[str] = []
+    yield found
+    assert found == [], found
+
+
+@pytest.fixture
+def desktop(browser: Browser, problems: list[str]) -> Iterator[Page]:
+    page = open_page(browser, DESKTOP, problems)
+    yield page
+    page.context.close()
+
+
+def shot(page: Page, name: str, full_page: bool = False) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def type_and_send(page: Page, text: str) -> None:
+    box = page.get_by_label("Your question")
+    box.click()
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_ask_then_click_through_to_the_highlighted_quote(desktop: Page, live_server: str,
+                                                         http: httpx.Client) -> None:
+    page = desktop
+    expected = http.post("/ask", json={"question": LAVROV}).json()["quotes"][0]
+    page.goto(live_server + "/")
+    box = page.get_by_label("Your question")
+    expect(box).to_be_focused()
+    expect(page.locator("a.example")).to_have_count(4)
+
+    held: list[Any] = []
+    page.route("**/ask", lambda route: held.append(route))  # hold the request to see the working state
+    box.fill(LAVROV)
+    box.press("Enter")
+    expect(page.get_by_text("Searching the articles…")).to_be_visible()
+    expect(page.locator("#ask-button")).to_be_disabled()
+    expect(page.locator("#intro")).to_be_hidden()
+    page.wait_for_timeout(50)
+    assert held, "the page did not POST /ask"
+    held[0].continue_()
+    page.unroute("**/ask")
+
+    exchange = page.locator(".exchange").last
+    expect(exchange.locator(".question")).to_have_text(LAVROV)
+    quote = exchange.locator("blockquote").first
+    expect(quote).to_be_visible()
+    assert quote.text_content() == expected["text"]
+    cite = exchange.locator("a.cite").first
+    expect(cite).to_contain_text("[1]")
+    expect(cite).to_contain_text(expected["title"])
+    expect(page.locator("#ask-button")).to_be_enabled()
+    expect(box).to_be_focused()
+    assert re.search(r"\?q=What%20did%20Lavrov", page.url), page.url  # shareable
+
+    # A second question: the conversation grows downwards.
+    type_and_send(page, "What is the best lasagna recipe?")
+    expect(page.locator(".exchange")).to_have_count(2)
+    expect(page.locator(".exchange").last.locator(".abstain")).to_have_text("The articles don't answer this.")
+    page.locator(".exchange").last.locator("summary").click()
+    expect(page.locator(".exchange").last.locator(".passages li")).to_have_count(5)
+    page.wait_for_timeout(400)  # let the smooth scroll settle for the screenshot
+    shot(page, "desktop-chat")
+
+    page.locator(".exchange").first.locator("a.cite").first.click()
+    page.wait_for_url(re.compile(r"/articles/[^?]+\?start=\d+&end=\d+#quote$"))
+    mark = page.locator("mark#quote")
+    expect(mark).to_have_text(expected["text"])
+    assert mark.text_content() == expected["text"]
+    expect(mark).to_be_in_viewport()
+    expect(page.locator("h1")).to_have_text(expected["title"])
+    page.wait_for_timeout(300)
+    shot(page, "desktop-article")
+
+    page.go_back()
+    expect(page.locator(".exchange")).to_have_count(2)  # the conversation is still there
+
+
+def test_example_question_is_asked_on_click(desktop: Page, live_server: str) -> None:
+    page = desktop
+    page.goto(live_server + "/")
+    page.get_by_role("link", name="Has Iran received the Su-35 jets?").click()
+    exchange = page.locator(".exchange").last
+    expect(exchange.locator("blockquote").first).to_contain_text("Su-35")
+    expect(exchange.locator(".question")).to_have_text("Has Iran received the Su-35 jets?")
+    assert "?q=Has%20Iran" in page.url
+
+
+def test_shift_enter_makes_a_new_line(desktop: Page, live_server: str) -> None:
+    page = desktop
+    page.goto(live_server + "/")
+    box = page.get_by_label("Your question")
+    box.type("INSTC")
+    box.press("Shift+Enter")
+    box.type("corridor?")
+    expect(box).to_have_value("INSTC\ncorridor?")
+    expect(page.locator(".exchange")).to_have_count(0)
+    box.press("Enter")
+    expect(page.locator(".exchange blockquote").first).to_be_visible()
+
+
+def test_escaped_question_shows_as_text_and_runs_nothing(desktop: Page, live_server: str) -> None:
+    page = desktop
+    page.goto(live_server + "/")
+    type_and_send(page, XSS)
+    exchange = page.locator(".exchange").last
+    expect(exchange.locator(".question")).to_have_text(XSS)
+    expect(exchange.locator(".reply p").first).not_to_have_text("Searching the articles…")
+    expect(page.locator("#conversation img")).to_have_count(0)
+    page.goto(live_server + "/?q=" + quote(XSS))
+    expect(page.locator(".exchange .question")).to_have_text(XSS)
+    expect(page.locator("#conversation img")).to_have_count(0)
+
+
+def test_errors_are_shown_in_the_conversation(desktop: Page, live_server: str, problems: list[str]) -> None:
+    page = desktop
+    page.goto(live_server + "/")
+    # The server's 422 message: a question over 1000 characters (the box's maxlength taken off).
+    page.locator("#q").evaluate("box => box.removeAttribute('maxlength')")
+    type_and_send(page, "why " * 300)
+    error = page.locator(".exchange .error").last
+    expect(error).to_contain_text("1199 characters")
+    expect(page.get_by_label("Your question")).to_have_value(("why " * 300).strip())  # kept to edit
+
+    # The network failing.
+    page.route("**/ask", lambda route: route.abort())
+    type_and_send(page, "INSTC?")
+    expect(page.locator(".exchange .error").last).to_contain_text("Could not reach Verbatim")
+    expect(page.locator(".exchange")).to_have_count(2)
+    expect(page.locator("#ask-button")).to_be_enabled()
+    # Chromium logs both failed requests on the console; they are this test's point, not problems.
+    problems[:] = [p for p in problems if "Failed to load resource" not in p]
+
+
+def test_without_javascript_the_form_answers_on_the_server(browser: Browser, live_server: str,
+                                                           problems: list[str]) -> None:
+    page = open_page(browser, DESKTOP, problems, java_script_enabled=False)
+    try:
+        page.goto(live_server + "/")
+        page.get_by_label("Your question").fill(LAVROV)
+        page.get_by_role("button", name="Ask").click()
+        page.wait_for_url(re.compile(r"/\?q=What"))
+        exchange = page.locator(".exchange")
+        expect(exchange.locator("blockquote").first).to_contain_text("Lavrov")
+        exchange.locator("a.cite").first.click()
+        expect(page.locator("mark#quote")).to_contain_text("Lavrov")
+        expect(page.locator("mark#quote")).to_be_in_viewport()
+    finally:
+        page.context.close()
+
+
+def test_phone_layout(browser: Browser, live_server: str, problems: list[str]) -> None:
+    page = open_page(browser, PHONE, problems, is_mobile=True, has_touch=True)
+    try:
+        page.goto(live_server + "/")
+        shot(page, "phone-empty")
+        type_and_send(page, LAVROV)
+        expect(page.locator(".exchange blockquote").first).to_be_visible()
+        type_and_send(page, "Why did bilateral trade fall?")
+        expect(page.locator(".exchange .meta")).to_have_count(2)
+        # Nothing wider than the screen.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], width
+        page.wait_for_timeout(400)
+        shot(page, "phone-chat")
+        page.locator(".exchange").first.locator("a.cite").first.click()
+        expect(page.locator("mark#quote")).to_be_in_viewport()
+        page.wait_for_timeout(300)
+        shot(page, "phone-article")
+    finally:
+        page.context.close()
+
+
+def test_api_docs_render_offline(desktop: Page, live_server: str) -> None:
+    """Swagger UI from local assets under the strict CSP: the browser here has no network at all."""
+    desktop.goto(f"{live_server}/docs")
+    desktop.get_by_text("/ask", exact=True).first.wait_for(timeout=15_000)
+    shot(desktop, "docs-desktop")
