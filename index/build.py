@@ -12,7 +12,7 @@ import numpy as np
 
 from index.chunk import chunk
 from index.clean import clean
-from index.embed import Embedder
+from index.embed import Embedder, model_name
 from index.errors import NoUsableArticles, VerbatimError
 from index.load import load_folder
 from index.records import Article, Metadata, Passage, Sentence, Skipped
@@ -113,14 +113,15 @@ def embedding_text(title: str, passage: str) -> str:
     return f"{title}\n{passage}"
 
 
-def reusable(previous: Path, settings: Settings, model: str, dim: int) -> IndexData | None:
-    """The previous index if it was built the same way (format, model, pipeline, chunking), else None."""
+def reusable(previous: Path, settings: Settings, model: str, dim: int | None) -> IndexData | None:
+    """The previous index if it was built the same way (format, model, pipeline, chunking), else None.
+    `dim` None: the model is not loaded yet, and its name stands for its dimension."""
     try:
         data = read_folder(previous)
     except VerbatimError:
         return None
     m = data.manifest
-    same = (m.format_version == FORMAT_VERSION and m.model == model and m.dim == dim
+    same = (m.format_version == FORMAT_VERSION and m.model == model and (dim is None or m.dim == dim)
             and m.pipeline == PIPELINE_VERSION and m.chunking == chunking(settings))
     return data if same else None
 
@@ -208,8 +209,10 @@ def build(
     if not corpus.articles:
         reasons = "; ".join(f"{s.filename}: {s.reason}" for s in corpus.skipped) or "no .txt, .md or .html files"
         raise NoUsableArticles(f"No usable article in {articles_dir} ({reasons}). Add article files and retry.")
-    embedder = embedder or Embedder(settings.resolved_model_dir())
-    previous = reusable(out, settings, embedder.name, embedder.dim)
+    # The model loads only if something needs embedding: an unchanged corpus rebuilds in a second.
+    model_dir = None if embedder else settings.resolved_model_dir()
+    name = embedder.name if embedder else model_name(model_dir)  # type: ignore[arg-type]
+    previous = reusable(out, settings, name, embedder.dim if embedder else None)
     old = pieces_from(previous) if previous else {}
     pieces: list[Piece] = []
     todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
@@ -230,9 +233,13 @@ def build(
     for article, sentences, passages in todo:
         texts += [s.text for s in sentences] + context_texts(sentences)
         texts += [embedding_text(article.title, p.text) for p in passages]
-    vectors = encode_with_progress(embedder, texts, settings.batch_size, progress)
+    if texts and embedder is None:
+        embedder = Embedder(model_dir)  # type: ignore[arg-type]
+    dim = embedder.dim if embedder else previous.manifest.dim if previous else 0
+    vectors = encode_with_progress(embedder, texts, settings.batch_size, progress) if embedder else None
     pos = 0
     for article, sentences, passages in todo:
+        assert vectors is not None
         n, m = len(sentences), len(passages)
         s_vec, c_vec = vectors[pos: pos + n], vectors[pos + n: pos + 2 * n]
         p_vec = vectors[pos + 2 * n: pos + 2 * n + m]
@@ -242,13 +249,13 @@ def build(
         raise NoUsableArticles(f"No article in {articles_dir} has body text to index. Check the files and retry.")
     pieces.sort(key=lambda p: p.article.doc_id)
     manifest = Manifest(
-        format_version=FORMAT_VERSION, model=embedder.name, dim=embedder.dim, articles=len(pieces),
+        format_version=FORMAT_VERSION, model=name, dim=dim, articles=len(pieces),
         passages=sum(len(p.passages) for p in pieces), sentences=sum(len(p.sentences) for p in pieces),
         chunking=chunking(settings), pipeline=PIPELINE_VERSION, built_at=now_iso(),
         build_seconds=round(time.perf_counter() - started, 2),
         article_hashes={p.article.doc_id: p.article.sha256 for p in pieces},
     )
-    data = assemble(pieces, manifest, skipped, embedder.dim)
+    data = assemble(pieces, manifest, skipped, dim)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f"{out.name}.building-{int(time.time() * 1000)}")
     try:

@@ -156,3 +156,17 @@ def test_cli_builds_with_progress_and_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Indexed 2 articles" in result.stdout and "skipped junk.bin.txt: binary data" in result.stdout
     assert "Embedding" in result.stderr  # the progress bar
+
+
+def test_unchanged_rebuild_does_not_load_the_model(tmp_path: Path, embedder: Embedder,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(articles_dir=corpus(tmp_path / "articles", 2), index_dir=tmp_path / "index")
+    quiet_build(settings, embedder)
+
+    def no_model(*_: object) -> None:
+        raise AssertionError("the model was loaded for a rebuild with nothing to embed")
+
+    monkeypatch.setattr("index.build.Embedder", no_model)
+    report = build(settings, progress=False)
+    assert (report.embedded, report.reused) == (0, 2)
+    assert read_manifest(settings.index_dir).dim == 384
