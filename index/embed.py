@@ -34,6 +34,12 @@ class Embedder:
         dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(dimension() or 0)
 
+    def dictionary(self) -> frozenset[str]:
+        """Whole words of the model's tokenizer vocabulary (lower case): the words it knows."""
+        tokenizer = getattr(self.model, "tokenizer", None)
+        vocab = tokenizer.get_vocab() if tokenizer is not None and hasattr(tokenizer, "get_vocab") else {}
+        return frozenset(w.lower() for w in vocab if w.isalpha())
+
     def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)

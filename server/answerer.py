@@ -65,7 +65,7 @@ class Answerer:
         self.idf = {t: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for t, c in df.items()}
         self.default_idf = float(np.log(1 + (n + 0.5) / 0.5))
         words: Counter[str] = Counter(w for p in index.passages for w in TOKEN.findall(fold(p.text)))
-        self.vocabulary = Vocabulary(words, frozenset(df))
+        self.vocabulary = Vocabulary(words, frozenset(df), embedder.dictionary())
         self.spans = [(p.first_sentence, p.last_sentence) for p in index.passages]
         self.match_vectors = self.mix(self.weights.context)
 

@@ -13,10 +13,12 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Words of the corpus with their counts, and the stems BM25 knows."""
+    """Words of the corpus with their counts, the stems BM25 knows, and the words the language
+    model knows (its tokenizer's whole words): a word known to either is not a typo."""
 
     words: Counter[str]
     stems: frozenset[str]
+    dictionary: frozenset[str] = frozenset()
 
 
 def edits1(word: str) -> set[str]:
@@ -31,7 +33,9 @@ def edits1(word: str) -> set[str]:
 
 def correct(word: str, vocab: Vocabulary) -> str | None:
     """The most frequent corpus word one edit away from an unknown `word` of 4+ letters, if any."""
-    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or stem(word) in vocab.stems:
+    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or word in vocab.dictionary:
+        return None
+    if word in vocab.words or stem(word) in vocab.stems:
         return None
     options = [w for w in edits1(word) if w in vocab.words]
     return max(options, key=lambda w: (vocab.words[w], w)) if options else None

@@ -132,3 +132,11 @@ def test_answer_kinds() -> None:
     assert expected("How old is Putin?").kind == "age"  # type: ignore[union-attr]
     assert expected("How much did Iran pay for it?").kind == "money"  # type: ignore[union-attr]
     assert expected("What do they want?") is None
+
+
+def test_real_words_are_never_corrected(answerer: Answerer) -> None:
+    for question in ("What sum did he pledge to pour into the sector?", "Will it rain in Tehran this weekend?",
+                     "Why is Russia dragging its feet?", "What is the name of the ambassador?"):
+        assert repair(question, answerer.vocabulary) == question
+    assert repair("when did lavorv call for the zangezur corridr", answerer.vocabulary) == \
+        "when did lavrov call for the zangezur corridor"
