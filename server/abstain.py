@@ -29,8 +29,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Calibration:
-    weights: tuple[float, ...] = (9.0, 3.0, 1.0, 4.0, 1.0)
-    bias: float = -8.5
+    weights: tuple[float, ...] = (2.5, 2.4, 3.4, 2.3, 1.4)
+    bias: float = -6.3
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
@@ -38,7 +38,7 @@ class Calibration:
         if not path.is_file():
             return cls()
         raw = json.loads(path.read_text())
-        return cls(tuple(float(raw["weights"][name]) for name in FEATURES), float(raw["bias"]))
+        return cls(tuple(float(raw["weights"].get(name, 0.0)) for name in FEATURES), float(raw["bias"]))
 
 
 def squash_bm25(score: float) -> float:

@@ -15,7 +15,7 @@ from index.store import IndexData, check_model, read_folder
 from index.text import TOKEN, fold, terms
 from server.abstain import Calibration, Evidence, confidence, squash_bm25
 from server.byline import asks_author, author_sentences, named_sources, without_sources
-from server.extract import Candidate, Weights, candidates, merge_adjacent, select, with_context
+from server.extract import Candidate, Weights, candidates, merge_adjacent, same_fact, select, with_context
 from server.qtype import expected
 from server.query import Vocabulary, repair
 from server.records import Answer, Citation, Hit, Quote, RetrievedPassage
@@ -182,7 +182,9 @@ class Answerer:
                 best[self.index.sentences[j].doc_id] = (2.0, j)
             for n in self.index.neighbours.get(i, []):
                 doc = self.index.sentences[n.sentence].doc_id
-                if n.similarity >= threshold and doc != own and best.get(doc, (0.0, 0))[0] < n.similarity:
+                other = self.index.sentences[n.sentence]
+                if doc != own and same_fact(self.index.sentences[i].text, other.text, n.similarity, threshold) \
+                        and best.get(doc, (0.0, 0))[0] < n.similarity:
                     best[doc] = (n.similarity, n.sentence)
         citations = []
         for doc, (_, j) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0])):

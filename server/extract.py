@@ -48,6 +48,23 @@ def coverage(question_terms: dict[str, float], sentence_terms: frozenset[str]) -
     return sum(w for t, w in question_terms.items() if t in sentence_terms) / total
 
 
+FACT = re.compile(r"\d+(?:[.,]\d+)?|\b(?:january|february|march|april|may|june|july|august|september|october|"
+                  r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
+
+
+def facts(text: str) -> frozenset[str]:
+    """The numbers, months and weekdays a sentence states."""
+    return frozenset(m.group(0).lower() for m in FACT.finditer(text))
+
+
+def same_fact(a: str, b: str, similarity: float, threshold: float) -> bool:
+    """Two sentences state the same fact: similar enough, and not giving different figures or dates."""
+    if similarity < threshold:
+        return False
+    fa, fb = facts(a), facts(b)
+    return not (fa and fb and fa.isdisjoint(fb))
+
+
 def candidates(
     hits: list[Hit],
     sentences: list[Sentence],
@@ -118,7 +135,10 @@ def select(
                 break
             continue
         vec = sentence_vectors[cand.sentence]
-        dup = next((c for c in chosen if float(sentence_vectors[c.sentence] @ vec) >= duplicate_similarity), None)
+        text = sentences[cand.sentence].text
+        dup = next((c for c in chosen if same_fact(sentences[c.sentence].text, text,
+                                                   float(sentence_vectors[c.sentence] @ vec), duplicate_similarity)),
+                   None)
         if dup is not None:
             if sentences[dup.sentence].doc_id != sentences[cand.sentence].doc_id:
                 twins.setdefault(dup.sentence, []).append(cand.sentence)

@@ -140,3 +140,11 @@ def test_real_words_are_never_corrected(answerer: Answerer) -> None:
         assert repair(question, answerer.vocabulary) == question
     assert repair("when did lavorv call for the zangezur corridr", answerer.vocabulary) == \
         "when did lavrov call for the zangezur corridor"
+
+
+def test_same_fact_needs_matching_figures() -> None:
+    from server.extract import same_fact
+
+    assert same_fact("Trade fell 17% to $4 billion in 2023.", "In 2023 trade dropped some 17 percent.", 0.8, 0.75)
+    assert not same_fact("Putin met Pezeshkian in mid-October.", "They will meet on January 17.", 0.8, 0.75)
+    assert not same_fact("Trade fell.", "Trade dropped.", 0.7, 0.75)
