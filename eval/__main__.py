@@ -1,0 +1,143 @@
+"""`python -m eval SUBCOMMAND`: run (gold set, ablations, gate), beir DIR, squad FILE, external, bench,
+calibrate. Errors are one line on stderr and a non-zero exit code, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+REPORTS = REPO / "eval" / "reports"
+CACHE = Path("var/cache")
+
+
+def run(args: argparse.Namespace) -> int:
+    from eval.run import main
+
+    return main(args.gold, args.index, args.baseline, args.reports, args.update_baseline, args.tolerance,
+                progress=not args.quiet)
+
+
+def beir(args: argparse.Namespace) -> int:
+    from eval.beir import main
+
+    return main(args.folder, args.cache, args.reports, args.dense_weights)
+
+
+def squad(args: argparse.Namespace) -> int:
+    from eval.squad import main
+
+    return main(args.file, args.cache, args.reports, args.limit)
+
+
+def external(args: argparse.Namespace) -> int:
+    """SciFact and SQuAD from the shared datasets folder, both into eval/reports/external.json."""
+    import json
+
+    from eval.beir import main as run_beir
+    from eval.squad import main as run_squad
+
+    folder = args.datasets
+    if not folder.is_dir():
+        from eval import EvalError
+
+        raise EvalError(f"no datasets folder at {folder}; pass --datasets DIR (scifact/, squad-v1.1/)")
+    code = run_beir(folder / "scifact", args.cache, args.reports, [])
+    code = max(code, run_squad(folder / "squad-v1.1" / "dev-v1.1.json", args.cache, args.reports, args.limit))
+    found = {name: json.loads((args.reports / f"{name}.json").read_text())["summary"]
+             for name in ("scifact", "squad")}
+    (args.reports / "external.json").write_text(json.dumps(found, indent=2) + "\n")
+    print(f"Wrote {args.reports / 'external.json'}")
+    return code
+
+
+def bench(args: argparse.Namespace) -> int:
+    from eval.bench import main
+
+    return main(args.repeats, args.index, args.reports)
+
+
+def parser() -> argparse.ArgumentParser:
+    from eval.gate import DEFAULT_TOLERANCE
+
+    top = argparse.ArgumentParser(prog="python -m eval", description="Measure Verbatim's quality and speed.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="gold-set metrics and ablations, gated against eval/baseline.json")
+    p.add_argument("--gold", type=Path, default=REPO / "eval" / "gold.jsonl", help="gold questions")
+    p.add_argument("--index", type=Path, default=None, help="index folder (default: the settings' index_dir)")
+    p.add_argument("--baseline", type=Path, default=REPO / "eval" / "baseline.json", help="the baseline file")
+    p.add_argument("--reports", type=Path, default=REPORTS, help="folder for latest.json/.md/.html")
+    p.add_argument("--update-baseline", action="store_true", help="save the product metrics as the baseline")
+    p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                   help=f"largest allowed drop of a gated metric, absolute (default {DEFAULT_TOLERANCE})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+    p = sub.add_parser("beir", help="retrieval metrics on a BEIR dataset folder (e.g. SciFact)")
+    p.add_argument("folder", type=Path, help="folder with corpus.jsonl[.gz], queries.jsonl, qrels/test.tsv")
+    p.add_argument("--dense-weights", type=str, default="",
+                   help="also score hybrid at these dense weights, e.g. 0.3,0.7")
+    p.set_defaults(func=beir)
+
+    p = sub.add_parser("squad", help="open retrieval + answer extraction on SQuAD v1.1 dev")
+    p.add_argument("file", type=Path, help="dev-v1.1.json")
+    p.add_argument("--limit", type=int, default=None, help="ask only the first N questions")
+    p.set_defaults(func=squad)
+
+    p = sub.add_parser("external", help="SciFact and SQuAD -> eval/reports/external.json")
+    p.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets",
+                   help="folder holding scifact/ and squad-v1.1/")
+    p.add_argument("--limit", type=int, default=None, help="ask only the first N SQuAD questions")
+    p.set_defaults(func=external)
+
+    p = sub.add_parser("bench", help="latency, throughput, build time, cold start, memory -> bench.json")
+    p.add_argument("--repeats", type=int, default=3, help="runs of each measurement (medians are reported)")
+    p.add_argument("--index", type=Path, default=None, help="index folder to serve (default: the settings')")
+    p.set_defaults(func=bench)
+
+    sub.add_parser("calibrate", help="fit the abstention model on the gold set (see eval/calibrate.py)",
+                   add_help=False)
+
+    for name in ("beir", "squad", "external", "bench"):
+        sp = sub.choices[name]
+        sp.add_argument("--reports", type=Path, default=REPORTS, help="folder for the report JSON")
+        if name != "bench":
+            sp.add_argument("--cache", type=Path, default=CACHE, help="folder for cached vectors and indexes")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    from index.errors import VerbatimError
+
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list[:1] == ["calibrate"]:
+            from eval.calibrate import main as calibrate
+
+            return calibrate(args_list[1:])
+        args = parser().parse_args(args_list)
+        if getattr(args, "dense_weights", None) is not None:
+            args.dense_weights = weights(args.dense_weights)
+        return int(args.func(args))
+    except VerbatimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def weights(text: str) -> list[float]:
+    try:
+        found = [float(w) for w in text.split(",") if w.strip()]
+    except ValueError:
+        raise SystemExit(f"error: --dense-weights takes numbers separated by commas, not {text!r}") from None
+    if any(not 0 <= w <= 1 for w in found):
+        raise SystemExit("error: dense weights must be within 0..1")
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""`python -m eval bench`: how fast Verbatim is, against the floor of one query encode.
+
+Measures, each `repeats` times (medians reported): in-process answer latency (Answerer.ask), the floor
+(embedder.embed_queries([q]) with the same model in the same run), /ask over HTTP through a real server
+subprocess (sequential p50/p95/p99; 8 concurrent clients: throughput and p95), server cold start
+(process start until /api/health answers), a fresh index build of the seed articles, and peak RSS of
+the server and of this process. Requests go to 127.0.0.1 only, in bounded loops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from eval import EvalError
+from eval.metrics import percentile
+
+REPO = Path(__file__).resolve().parents[1]
+CLIENTS = 8
+PER_CLIENT = 12  # requests per concurrent client and run
+START_TIMEOUT = 180.0
+Say = Callable[[str], None]
+
+
+def pct(values: Sequence[float]) -> dict[str, float]:
+    return {f"p{q}": round(percentile(values, q) or 0.0, 2) for q in (50, 95, 99)}
+
+
+def median_of(runs: Sequence[dict[str, float]]) -> dict[str, float]:
+    return {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
+
+
+def peak_rss_mb(pid: int | str = "self") -> float | None:
+    """VmHWM (peak resident set) of a process from /proc, in MB; None where /proc is unavailable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_command(port: int, index_dir: Path) -> tuple[list[str], dict[str, str]] | None:
+    """`python -m server`, or uvicorn with the app factory while that module does not exist yet."""
+    env = {**os.environ, "VERBATIM_INDEX_DIR": str(index_dir)}
+    if (REPO / "server" / "__main__.py").is_file():
+        return [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port),
+                "--index", str(index_dir)], env
+    if (REPO / "server" / "app.py").is_file():
+        return [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1",
+                "--port", str(port)], env
+    return None
+
+
+def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path) -> dict[str, float] | None:
+    """Start a server, time its cold start, then sequential and concurrent /ask; stop it."""
+    import httpx
+
+    port = free_port()
+    found = server_command(port, index_dir)
+    if found is None:
+        return None
+    command, env = found
+    base = f"http://127.0.0.1:{port}"
+    with log.open("ab") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=os.getcwd())
+    try:
+        with httpx.Client(base_url=base, timeout=30.0) as client:
+            while True:
+                if proc.poll() is not None:
+                    raise EvalError(f"the server exited ({proc.returncode}) before answering; see {log}")
+                if time.perf_counter() - started > START_TIMEOUT:
+                    raise EvalError(f"no answer from /api/health within {START_TIMEOUT:.0f} s; see {log}")
+                try:
+                    if client.get("/api/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
+            cold = time.perf_counter() - started
+            client.post("/ask", json={"question": questions[0]})  # first request warms the route
+            sequential = [timed_ask(client, q) for q in questions]
+        wall, concurrent = run_clients(base, questions)
+        return {"cold_start_s": round(cold, 2), **{f"seq_{k}_ms": v for k, v in pct(sequential).items()},
+                "conc_throughput_rps": round(len(concurrent) / wall, 2),
+                "conc_p50_ms": pct(concurrent)["p50"], "conc_p95_ms": pct(concurrent)["p95"],
+                "server_peak_rss_mb": peak_rss_mb(proc.pid) or 0.0}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def timed_ask(client: Any, question: str) -> float:
+    t = time.perf_counter()
+    response = client.post("/ask", json={"question": question, "top_k": 5})
+    elapsed = (time.perf_counter() - t) * 1000
+    if response.status_code != 200:
+        raise EvalError(f"/ask answered {response.status_code}: {response.text[:200]}")
+    return elapsed
+
+
+def run_clients(base: str, questions: Sequence[str]) -> tuple[float, list[float]]:
+    """CLIENTS threads, each sending PER_CLIENT requests back to back; (wall seconds, latencies)."""
+    import httpx
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def client(n: int) -> None:
+        try:
+            with httpx.Client(base_url=base, timeout=60.0) as c:
+                for i in range(PER_CLIENT):
+                    ms = timed_ask(c, questions[(n * PER_CLIENT + i) % len(questions)])
+                    with lock:
+                        latencies.append(ms)
+        except (EvalError, httpx.HTTPError) as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise EvalError(f"concurrent clients failed: {errors[0]}")
+    return time.perf_counter() - started, latencies
+
+
+def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) -> int:
+    from eval.gold import load_gold
+    from index.build import build
+    from index.embed import Embedder
+    from index.settings import Settings
+    from server.answerer import Answerer
+
+    if repeats < 1:
+        raise EvalError("--repeats must be at least 1")
+    settings = Settings(index_dir=index_dir) if index_dir is not None else Settings()
+    index_dir = settings.index_dir.resolve()
+    questions = [q.question for q in load_gold(REPO / "eval" / "gold.jsonl")]
+    embedder = Embedder(settings.resolved_model_dir())
+    build(settings, embedder=embedder, progress=False, say=lambda _: None)
+    answerer = Answerer.load(settings, embedder=embedder)
+    answerer.ask(questions[0])  # warm-up
+    runs: list[dict[str, float]] = []
+    served: list[dict[str, float]] = []
+    log = Path(tempfile.gettempdir()) / "verbatim-bench-server.log"
+    for r in range(repeats):
+        say(f"Run {r + 1}/{repeats}: in process, floor, build ...")
+        floor = [timed(embedder.embed_queries, [q]) for q in questions]
+        answers = [timed(answerer.ask, q) for q in questions]
+        with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
+            t = time.perf_counter()
+            build(settings, out=Path(tmp) / "index", embedder=embedder, progress=False, say=lambda _: None)
+            build_s = time.perf_counter() - t
+        runs.append({**{f"floor_{k}_ms": v for k, v in pct(floor).items()},
+                     **{f"answer_{k}_ms": v for k, v in pct(answers).items()}, "build_s": round(build_s, 2)})
+        say(f"Run {r + 1}/{repeats}: server ...")
+        measured = serve_and_measure(index_dir, questions, log)
+        if measured is None:
+            say("  no server module yet (server/__main__.py or server/app.py): HTTP figures skipped")
+        else:
+            served.append(measured)
+    result: dict[str, Any] = {"repeats": repeats, "questions": len(questions), "cpus": os.cpu_count(),
+                              "index": str(index_dir), "clients": CLIENTS, "requests_per_client": PER_CLIENT,
+                              **median_of(runs), **(median_of(served) if served else {}),
+                              "bench_peak_rss_mb": peak_rss_mb(), "runs": runs, "server_runs": served}
+    reports.mkdir(parents=True, exist_ok=True)
+    out = reports / "bench.json"
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    floor_ms = result["floor_p50_ms"]
+    say(f"\nMedians of {repeats} run(s); floor = one query encode, p50 {floor_ms:.1f} ms")
+    for key, value in result.items():
+        if isinstance(value, int | float) and key not in ("repeats", "questions", "cpus", "clients",
+                                                          "requests_per_client"):
+            ratio = f"  ({value / floor_ms:.1f}x floor)" if key.endswith("_ms") and floor_ms else ""
+            say(f"  {key:24s} {value:10.2f}{ratio}")
+    say(f"Wrote {out}")
+    return 0
+
+
+def timed(fn: Callable[[Any], object], arg: Any) -> float:
+    """Milliseconds one call takes."""
+    t = time.perf_counter()
+    fn(arg)
+    return (time.perf_counter() - t) * 1000
