@@ -67,6 +67,11 @@ class Answerer:
         words: Counter[str] = Counter(w for p in index.passages for w in TOKEN.findall(fold(p.text)))
         self.vocabulary = Vocabulary(words, frozenset(df), embedder.dictionary())
         self.spans = [(p.first_sentence, p.last_sentence) for p in index.passages]
+        self.sentence_index = {(s.doc_id, s.start): i for i, s in enumerate(index.sentences)}
+        self.home: dict[tuple[str, int], int] = {}  # (doc_id, sentence start) -> first passage holding it
+        for n, p in enumerate(index.passages):
+            for i in range(p.first_sentence, p.last_sentence + 1):
+                self.home.setdefault((index.sentences[i].doc_id, index.sentences[i].start), n)
         self.match_vectors = self.mix(self.weights.context)
 
     def mix(self, context: float) -> np.ndarray:
@@ -116,7 +121,7 @@ class Answerer:
         abstained = options.abstain and conf < self.settings.abstain_threshold
         quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options)
         t3 = time.perf_counter()
-        passages = [self.retrieved(h) for h in hits[:k]]
+        passages = [self.retrieved(h) for h in self.quoted_first(hits, quotes)[:k]]
         answer = Answer(
             question=question,
             answer=" ".join(" ".join(q.text.split()) for q in quotes) if quotes else None,
@@ -191,6 +196,22 @@ class Answerer:
             s = self.index.sentences[j]
             citations.append(Citation(doc, self.title(doc), s.start, s.end))
         return tuple(citations)
+
+    def quoted_first(self, hits: list[Hit], quotes: list[Quote]) -> list[Hit]:
+        """The passages holding the quotes lead (an answer sentence can come from a passage that fused
+        retrieval ranked low, or from a byline), then the rest in retrieval order."""
+        by_passage = {h.passage: h for h in hits}
+        lead: list[Hit] = []
+        for quote in quotes:
+            home = self.home.get((quote.doc_id, quote.start))
+            held = [h for h in hits if self.spans[h.passage][0] <= self.sentence_at(quote) <= self.spans[h.passage][1]]
+            hit = held[0] if held else by_passage.get(home, Hit(home, 0.0)) if home is not None else None
+            if hit is not None and hit not in lead:
+                lead.append(hit)
+        return lead + [h for h in hits if h not in lead]
+
+    def sentence_at(self, quote: Quote) -> int:
+        return self.sentence_index[(quote.doc_id, quote.start)]
 
     def retrieved(self, hit: Hit) -> RetrievedPassage:
         p = self.index.passages[hit.passage]

@@ -40,6 +40,9 @@ def test_every_quote_is_verbatim(answerer: Answerer, question: str) -> None:
     assert answer.abstained == (answer.answer is None) == (not answer.quotes)
     assert len(answer.passages) == 5
     assert set(answer.timings_ms) >= {"encode", "retrieve", "extract", "total"}
+    if answer.quotes:  # the passage holding the best quote leads the passages
+        first, lead = answer.quotes[0], answer.passages[0]
+        assert lead.doc_id == first.doc_id and lead.start <= first.start < lead.end
 
 
 def test_lavrov_question(answerer: Answerer) -> None:
