@@ -38,9 +38,21 @@ def words(text: str) -> list[str]:
     return TOKEN.findall(fold(text))
 
 
+# News names a state by its capital, its seat of power or its demonym ("the Kremlin", "Tehran",
+# "Iranian officials"); for lexical matching they are the country.
+ALIASES = {
+    "kremlin": "russia", "moscow": "russia", "russian": "russia", "russians": "russia",
+    "tehran": "iran", "iranian": "iran", "iranians": "iran",
+    "beijing": "china", "chinese": "china", "kyiv": "ukraine", "kiev": "ukraine", "ukrainian": "ukraine",
+    "ukrainians": "ukraine", "israeli": "israel", "israelis": "israel", "syrian": "syria",
+    "armenian": "armenia", "azerbaijani": "azerbaijan", "baku": "azerbaijan", "yerevan": "armenia",
+    "ankara": "turkey", "turkish": "turkey", "damascus": "syria", "indian": "india", "delhi": "india",
+}
+
+
 def terms(text: str) -> list[str]:
-    """Stemmed content terms of a text, in order, stop words removed."""
-    kept = [w for w in words(text) if w not in STOPWORDS]
+    """Stemmed content terms of a text, in order, stop words removed, country aliases folded."""
+    kept = [ALIASES.get(w, w) for w in words(text) if w not in STOPWORDS]
     return list(_stemmer().stemWords(kept)) if kept else []
 
 
