@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from index.errors import VerbatimError
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m index", description="Build Verbatim's search index.")
@@ -18,25 +16,16 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
 
-    from pydantic import ValidationError
-
     from index.build import build
+    from index.cli import guarded
     from index.settings import Settings
 
-    try:
-        settings = Settings()
-        report = build(settings, args.articles, args.out, progress=not args.quiet)
-    except ValidationError as exc:
-        print(f"error: invalid setting: {exc}", file=sys.stderr)
-        return 2
-    except VerbatimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: the previous index (if any) is untouched.", file=sys.stderr)
-        return 130
-    print(report.summary())
-    return 0
+    def run() -> int:
+        report = build(Settings(), args.articles, args.out, progress=not args.quiet)
+        print(report.summary())
+        return 0
+
+    return guarded(run)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.errors import VerbatimError
-
 if TYPE_CHECKING:
     from index.settings import Settings
     from server.answerer import Answerer
@@ -77,29 +75,17 @@ def main(argv: list[str] | None = None) -> int:
                         "var/index); built from VERBATIM_ARTICLES_DIR when missing")
     args = parser.parse_args(argv)
 
-    from pydantic import ValidationError
-
+    from index.cli import guarded
     from index.settings import Settings
 
     given = {"host": args.host, "port": args.port, "index_dir": args.index}
-    try:
+
+    def run() -> int:
         settings = Settings(**{name: value for name, value in given.items() if value is not None})
-        answerer = prepare(settings)
-    except ValidationError as exc:
-        problems = "; ".join(
-            (f"VERBATIM_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "") + e["msg"]
-            for e in exc.errors()
-        )
-        print(f"error: invalid setting: {problems}", file=sys.stderr)
-        return 2
-    except VerbatimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: the previous index (if any) is untouched.", file=sys.stderr)
-        return 130
-    serve(settings, answerer)
-    return 0
+        serve(settings, prepare(settings))
+        return 0
+
+    return guarded(run)
 
 
 if __name__ == "__main__":
