@@ -109,10 +109,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from index.errors import VerbatimError
+    from index.cli import guarded
 
     args_list = list(sys.argv[1:] if argv is None else argv)
-    try:
+
+    def run() -> int:
         if args_list[:1] == ["calibrate"]:
             from eval.calibrate import main as calibrate
 
@@ -121,12 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "dense_weights", None) is not None:
             args.dense_weights = weights(args.dense_weights)
         return int(args.func(args))
-    except VerbatimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+
+    return guarded(run)
 
 
 def weights(text: str) -> list[float]:
