@@ -68,10 +68,10 @@ class Answerer:
         self.vocabulary = Vocabulary(words, frozenset(df), embedder.dictionary())
         self.spans = [(p.first_sentence, p.last_sentence) for p in index.passages]
         self.sentence_index = {(s.doc_id, s.start): i for i, s in enumerate(index.sentences)}
-        self.home: dict[tuple[str, int], int] = {}  # (doc_id, sentence start) -> first passage holding it
+        self.home: dict[int, int] = {}  # sentence -> the first passage holding it
         for n, p in enumerate(index.passages):
             for i in range(p.first_sentence, p.last_sentence + 1):
-                self.home.setdefault((index.sentences[i].doc_id, index.sentences[i].start), n)
+                self.home.setdefault(i, n)
         self.match_vectors = self.mix(self.weights.context)
 
     def mix(self, context: float) -> np.ndarray:
@@ -200,18 +200,15 @@ class Answerer:
     def quoted_first(self, hits: list[Hit], quotes: list[Quote]) -> list[Hit]:
         """The passages holding the quotes lead (an answer sentence can come from a passage that fused
         retrieval ranked low, or from a byline), then the rest in retrieval order."""
-        by_passage = {h.passage: h for h in hits}
         lead: list[Hit] = []
         for quote in quotes:
-            home = self.home.get((quote.doc_id, quote.start))
-            held = [h for h in hits if self.spans[h.passage][0] <= self.sentence_at(quote) <= self.spans[h.passage][1]]
-            hit = held[0] if held else by_passage.get(home, Hit(home, 0.0)) if home is not None else None
+            i = self.sentence_index[(quote.doc_id, quote.start)]  # a quote starts where a sentence starts
+            hit = next((h for h in hits if self.spans[h.passage][0] <= i <= self.spans[h.passage][1]), None)
+            if hit is None and i in self.home:
+                hit = Hit(self.home[i], 0.0)  # not retrieved by fusion: its retrieval score is none
             if hit is not None and hit not in lead:
                 lead.append(hit)
         return lead + [h for h in hits if h not in lead]
-
-    def sentence_at(self, quote: Quote) -> int:
-        return self.sentence_index[(quote.doc_id, quote.start)]
 
     def retrieved(self, hit: Hit) -> RetrievedPassage:
         p = self.index.passages[hit.passage]
