@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-FEATURES = ("dense", "lexical", "type_ok", "passage_dense", "bm25")
+FEATURES = ("dense", "lexical", "type_ok", "passage_dense", "bm25", "names_known")
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Evidence:
     type_ok: float  # 1 when it holds the kind of answer asked for (number, date, name)
     passage_dense: float  # cosine of the best passage with the question
     bm25: float  # top BM25 score squashed to [0, 1)
+    names_known: float  # share of the names in the question that the corpus mentions
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in FEATURES]
@@ -29,8 +30,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Calibration:
-    weights: tuple[float, ...] = (2.5, 2.4, 3.4, 2.3, 1.4)
-    bias: float = -6.3
+    weights: tuple[float, ...] = (2.3, 2.8, 3.2, 2.2, 1.3, 0.0)
+    bias: float = -6.0
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:

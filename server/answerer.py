@@ -17,7 +17,7 @@ from server.abstain import Calibration, Evidence, confidence, squash_bm25
 from server.byline import asks_author, author_sentences, named_sources, without_sources
 from server.extract import Candidate, Weights, candidates, merge_adjacent, same_fact, select, with_context
 from server.qtype import expected
-from server.query import Vocabulary, repair
+from server.query import Vocabulary, names_known, repair
 from server.records import Answer, Citation, Hit, Quote, RetrievedPassage
 from server.retrieve import Mode, Scores, dense_candidates, fuse
 
@@ -114,7 +114,7 @@ class Answerer:
                             named)
         bylines = self.by_author(question, qvec) if asks_author(question) else []
         ranked = bylines + ranked
-        evidence = self.evidence(ranked, hits) if ranked else None
+        evidence = self.evidence(ranked, hits, names_known(query, self.vocabulary)) if ranked else None
         conf = confidence(evidence, self.calibration) if evidence else 0.0
         if bylines:
             conf = max(conf, BYLINE_CONFIDENCE)  # the article's own byline answers "who wrote it"
@@ -156,11 +156,12 @@ class Answerer:
         found = [Candidate(i, 2.0 + sims[i], sims[i], 1.0, 1.0, True) for i in ids if not sentences[i].heading]
         return sorted(found, key=lambda c: (-c.score, c.sentence))
 
-    def evidence(self, ranked: list[Candidate], hits: list[Hit]) -> Evidence:
+    def evidence(self, ranked: list[Candidate], hits: list[Hit], known: float) -> Evidence:
         best = next((c for c in ranked if not self.index.sentences[c.sentence].heading), ranked[0])
         return Evidence(
             dense=best.dense, lexical=best.lexical, type_ok=1.0 if best.type_ok else 0.0,
             passage_dense=max(h.dense for h in hits), bm25=squash_bm25(max(h.lexical for h in hits)),
+            names_known=known,
         )
 
     def quotes(self, question: str, ranked: list[Candidate], weights: Weights, options: Options) -> list[Quote]:

@@ -24,6 +24,11 @@ NUMBER_Q = re.compile(
     r"number|figure|range|sum|value|size|level|population)|population)\b", re.IGNORECASE)
 PERSON_Q = re.compile(r"\b(name of|who is the \w+ (of|to|for)|which (person|official|minister|leader|general|"
                       r"president|expert|analyst|scholar|researcher))\b", re.IGNORECASE)
+# The role a person question names: "the name of Iran's ambassador to Moscow" -> "ambassador".
+ROLE_Q = re.compile(r"\b(?:name of|who is|who was|who's)\s+(?:the\s+)?(.*?)(?=\s+(?:of|to|for|in|at|from|on)\b|"
+                    r"[?.!,;]|$)", re.IGNORECASE)
+GENERIC_ROLES = frozenset({"person", "people", "man", "woman", "one", "individual"})
+WH = re.compile(r"\b(how|what|why|who|whom|whose|which|where|when)\b", re.IGNORECASE)
 NAME_Q = re.compile(r"\b(who|whom|whose|which (country|countries|organi[sz]ations?|city|cities|state|states))\b",
                     re.IGNORECASE)
 
@@ -45,12 +50,15 @@ TOKEN = re.compile(r"\S+")
 @dataclass(frozen=True)
 class Want:
     kind: Kind
-    head: str | None = None  # for counts: the noun counted ("jets" in "how many Su-35 jets")
+    head: str | None = None  # the noun counted ("jets" in "how many Su-35 jets"), or a person's role
 
 
 def expected(question: str) -> Want | None:
     """The kind of answer the question asks for, or None when any sentence may answer it."""
-    if DATE_Q.search(question):
+    date = DATE_Q.search(question)
+    lead = WH.search(question)
+    # "when" asks for a date only as the question's own wh-word: not in "How did Tehran react when ..."
+    if date and not (date.group(0).lower() == "when" and lead and lead.group(0).lower() != "when"):
         return Want("date")
     if AGE_Q.search(question):
         return Want("age")
@@ -69,10 +77,20 @@ def expected(question: str) -> Want | None:
     if NUMBER_Q.search(question):
         return Want("number")
     if PERSON_Q.search(question):
-        return Want("person")
+        return Want("person", role(question))
     if NAME_Q.search(question):
         return Want("name")
     return None
+
+
+def role(question: str) -> str | None:
+    """The office a person question asks about ("ambassador", "minister"), if it names one."""
+    found = ROLE_Q.search(question)
+    if not found:
+        return None
+    kept = [w.lower() for w in re.findall(r"[\w-]+(?:[’']s)?", found.group(1))
+            if not re.search(r"[’']s$", w) and w.lower() not in STOPWORDS]
+    return kept[-1] if kept and kept[-1] not in GENERIC_ROLES and kept[-1].isalpha() else None
 
 
 def is_quantity(token: str) -> bool:
@@ -119,6 +137,8 @@ def has_kind(sentence: str, want: Want | None, question: str) -> bool:
         return any(is_quantity(t) for t in tokens)
     body = tokens[1:]  # the first word is capitalised anyway
     if want.kind == "person":
+        if want.head and want.head.rstrip("s") not in sentence.lower():
+            return False  # a name, but not of the office asked about
         return any(
             CAPITALISED.match(a) and CAPITALISED.match(b) and (unasked(a, question) or unasked(b, question))
             for a, b in zip(body, body[1:], strict=False)

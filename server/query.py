@@ -41,6 +41,29 @@ def correct(word: str, vocab: Vocabulary) -> str | None:
     return max(options, key=lambda w: (vocab.words[w], w)) if options else None
 
 
+NAME = re.compile(r"[A-Z][^\W_]*")
+
+
+def names_known(question: str, vocab: Vocabulary) -> float:
+    """Share of the names a question mentions (capitalised words after its first) that occur in the
+    corpus; 1.0 when it names nothing. A question about "Xi Jinping" cannot be answered by articles
+    that never mention him, however close its other words are."""
+    found = [m.group(0) for m in NAME.finditer(question) if m.start() > 0 and question[:m.start()].strip()]
+    found = [w for w in found if fold(w) not in STOPWORDS]
+    if not found:
+        return 1.0
+    return sum(1 for w in found if mentioned(fold(w), vocab)) / len(found)
+
+
+def mentioned(word: str, vocab: Vocabulary) -> bool:
+    """The corpus has the word, or a form of it: "Yemeni" for "Yemen", "America" for "American"."""
+    if word in vocab.words or stem(word) in vocab.stems:
+        return True
+    return len(word) >= 4 and any(
+        (word.startswith(w) or w.startswith(word)) and len(w) >= 4 and abs(len(w) - len(word)) <= 3
+        for w in vocab.words)
+
+
 def repair(question: str, vocab: Vocabulary) -> str:
     """The question with misspelt words replaced by their likely corpus spelling (case kept loosely)."""
     def fix(match: re.Match[str]) -> str:

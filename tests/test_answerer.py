@@ -7,7 +7,7 @@ import pytest
 from server.abstain import Calibration, Evidence, confidence
 from server.answerer import Answerer, InvalidQuestion, Options
 from server.qtype import expected, has_kind
-from server.query import Vocabulary, correct, repair
+from server.query import Vocabulary, correct, names_known, repair
 
 QUESTIONS = [
     "What did Lavrov say about the agreement?",
@@ -118,9 +118,9 @@ def test_boilerplate_is_never_an_answer(answerer: Answerer) -> None:
 
 def test_confidence_is_monotone() -> None:
     calibration = Calibration.load()
-    base = Evidence(dense=0.4, lexical=0.3, type_ok=1.0, passage_dense=0.4, bm25=0.3)
+    base = Evidence(dense=0.4, lexical=0.3, type_ok=1.0, passage_dense=0.4, bm25=0.3, names_known=0.5)
     low = confidence(base, calibration)
-    for field in ("dense", "lexical", "passage_dense", "bm25"):
+    for field in ("dense", "lexical", "passage_dense", "bm25", "names_known"):
         higher = Evidence(**{**base.__dict__, field: getattr(base, field) + 0.2})
         assert confidence(higher, calibration) >= low
     assert all(w >= 0 for w in calibration.weights)
@@ -135,6 +135,35 @@ def test_answer_kinds() -> None:
     assert expected("How old is Putin?").kind == "age"  # type: ignore[union-attr]
     assert expected("How much did Iran pay for it?").kind == "money"  # type: ignore[union-attr]
     assert expected("What do they want?") is None
+    # "when" inside a clause does not make a date question
+    assert expected("How did Tehran react when Lavrov lobbied for the corridor?") is None
+    assert expected("So when did Putin and Pezeshkian meet?").kind == "date"  # type: ignore[union-attr]
+
+
+def test_person_questions_name_the_office() -> None:
+    want = expected("What is the name of Iran's ambassador to Moscow?")
+    assert want is not None and (want.kind, want.head) == ("person", "ambassador")
+    question = "What is the name of Iran's ambassador to Moscow?"
+    assert not has_kind("Iranian President Masoud Pezeshkian visits Russia.", want, question)
+    assert has_kind("Iran's ambassador Kazem Jalali met Lavrov.", want, question)
+    assert expected("Which official said that?") == expected("which expert said it")  # no office to require
+
+
+def test_names_the_corpus_never_mentions(answerer: Answerer) -> None:
+    vocab = answerer.vocabulary
+    assert names_known("What did Xi Jinping say about the treaty?", vocab) == 0.0
+    assert names_known("What did Lavrov say about the Zangezur corridor?", vocab) == 1.0
+    assert names_known("Which Yemeni group did Iran help?", vocab) == 1.0  # "Yemen" is mentioned
+    assert names_known("what did lavrov say", vocab) == 1.0  # no capitals: nothing to judge
+    assert names_known("Who won in Brighton and in Iran?", vocab) == 0.5
+
+
+def test_unknown_names_lower_confidence(answerer: Answerer) -> None:
+    asked = answerer.evaluate("What did Lavrov say about the Russia–Iran treaty?")
+    unknown = answerer.evaluate("What did Xi Jinping say about the Russia–Iran treaty?")
+    assert asked.evidence is not None and unknown.evidence is not None
+    assert unknown.evidence.names_known < asked.evidence.names_known
+    assert unknown.answer.confidence < asked.answer.confidence
 
 
 def test_real_words_are_never_corrected(answerer: Answerer) -> None:
