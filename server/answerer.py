@@ -169,8 +169,9 @@ class Answerer:
         dup = self.settings.duplicate_similarity if options.collapse_duplicates else 1.01
         chosen, twins = select(ranked, sentences, self.index.sentence_vectors, self.settings.max_quotes, dup, weights)
         quotes = []
+        scores = {c.sentence: c.score for c in ranked}
         for group in merge_adjacent(chosen, sentences):
-            ids = with_context([c.sentence for c in group], sentences, question)
+            ids = with_context([c.sentence for c in group], sentences, question, scores, weights.follow_ratio)
             first, last = sentences[ids[0]], sentences[ids[-1]]
             text = self.index.articles[first.doc_id].text
             cited = self.also_in(ids, twins, dup) if options.collapse_duplicates else ()

@@ -24,6 +24,7 @@ class Weights:
     heading_penalty: float = 0.30
     short_penalty: float = 0.15
     keep_ratio: float = 0.85  # further quotes must score at least this share of the best one
+    follow_ratio: float = 0.75  # a next sentence carrying on a quote joins it at this share of its score
     nearest: int = 20  # sentences nearest the question corpus-wide, added to the passages' sentences
     context: float = 0.5  # share of the in-context sentence vector in the dense match
     source_bonus: float = 0.1  # for sentences of an article whose source the question names
@@ -168,23 +169,38 @@ def merge_adjacent(chosen: list[Candidate], sentences: list[Sentence]) -> list[l
 
 RESULT_START = re.compile(r"^\W*(as a result|therefore|thus|hence|consequently|that is why|this is why|for this "
                           r"reason|because of this|in exchange|in return|in response)\b", re.IGNORECASE)
+# A sentence that opens by pointing back ("It therefore protested", "The latter will aim for ...") is
+# unreadable without the sentence before it.
+ANAPHOR = re.compile(r"^\W*(?:(?:but|and|yet|while|still|so|however,?)\s+)?(it|its|this|that|these|those|they|their|"
+                     r"he|his|she|her|such|the latter|the former)\b", re.IGNORECASE)
 REASON = re.compile(r"\b(because|since|given that|due to|owing to|as a result of|in order to|so that|for fear|"
                     r"fearing|as it|as they)\b", re.IGNORECASE)
 WHY_Q = re.compile(r"\b(why|what (made|makes|caused|causes|drove|drives|explains)|for what reason|how come)\b",
                    re.IGNORECASE)
 
 
-def with_context(ids: list[int], sentences: list[Sentence], question: str) -> list[int]:
+def with_context(ids: list[int], sentences: list[Sentence], question: str,
+                 scores: dict[int, float] | None = None, follow: float = 1.01) -> list[int]:
     """Widen a quote by one neighbour when the answer spans it: a sentence that opens with a
-    consequence ("As a result, ...") needs the cause before it, and a "why" question whose quote
-    gives no reason takes the next sentence when that one does."""
+    consequence ("As a result, ...") or points back ("It ...", "The latter ...") needs the sentence
+    before it; a "why" question whose quote gives no reason takes the next sentence when that one
+    does; and a next sentence that carries on the quote ("While it refrained ...") is taken when it
+    scores at least `follow` (a share of the quote's best score in `scores`)."""
     first, last = min(ids), max(ids)
     def same_block(i: int) -> bool:
         return 0 <= i < len(sentences) and not sentences[i].heading and \
             sentences[i].doc_id == sentences[first].doc_id and sentences[i].block == sentences[first].block
     wider = list(ids)
-    if RESULT_START.search(sentences[first].text) and same_block(first - 1):
+    scores = scores or {}
+    best = max((scores.get(i, 0.0) for i in ids), default=0.0)
+    opener = sentences[first].text
+    # only the answering sentence's own reference is resolved, not a lesser one's joined before it
+    answering = len(ids) == 1 or scores.get(first, 0.0) >= best
+    if (RESULT_START.search(opener) or (answering and ANAPHOR.search(opener))) and same_block(first - 1):
         wider.append(first - 1)
+    if same_block(last + 1) and ANAPHOR.search(sentences[last + 1].text) and best > 0 \
+            and scores.get(last + 1, 0.0) >= follow * best:
+        wider.append(last + 1)
     if WHY_Q.search(question) and not any(REASON.search(sentences[i].text) for i in ids) and same_block(last + 1) \
             and REASON.search(sentences[last + 1].text):
         wider.append(last + 1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from index.records import Sentence
 from server.abstain import Calibration, Evidence, confidence
 from server.answerer import Answerer, InvalidQuestion, Options
+from server.extract import with_context
 from server.qtype import expected, has_kind
 from server.query import Vocabulary, correct, names_known, repair
 
@@ -187,3 +189,29 @@ def test_country_aliases_fold_for_lexical_matching() -> None:
 
     assert terms("the Kremlin and Tehran") == terms("Russia and Iran")
     assert terms("Iranian officials") == terms("Iran officials")
+
+
+def block(*texts: str) -> list[Sentence]:
+    """Sentences of one article block, laid end to end."""
+    found, at = [], 0
+    for text in texts:
+        found.append(Sentence("doc", at, at + len(text), text))
+        at += len(text) + 1
+    return found
+
+
+def test_quote_widens_to_resolve_what_it_points_back_to() -> None:
+    s = block("Iran views Armenia as a crucial ally.", "It therefore protested markedly.", "Trade fell.")
+    assert with_context([1], s, "How did Iran respond?", {1: 0.5}) == [0, 1]  # "It" needs its referent
+    assert with_context([2], s, "Did trade fall?", {2: 0.5}) == [2]
+    # only the answering sentence's reference is resolved: a lesser sentence joined before it is not
+    assert with_context([1, 2], s, "Did trade fall?", {1: 0.3, 2: 0.5}) == [1, 2]
+
+
+def test_quote_takes_the_sentence_that_carries_it_on() -> None:
+    s = block("At the UN, Iran distanced itself from Russia.", "While it refrained from condemning the invasion, "
+              "it did not offer support either.", "Trade fell.")
+    question = "Did Iran denounce the invasion at the UN?"
+    assert with_context([0], s, question, {0: 0.50, 1: 0.40}, follow=0.75) == [0, 1]
+    assert with_context([0], s, question, {0: 0.50, 1: 0.30}, follow=0.75) == [0]  # too weak to join
+    assert with_context([1], s, question, {1: 0.50, 2: 0.49}, follow=0.75) == [0, 1]  # "Trade fell." is no sequel
