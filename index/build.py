@@ -28,7 +28,7 @@ from index.store import (
     read_folder,
     swap_in,
 )
-from index.text import terms
+from index.text import lexical_version, lexicon, terms
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
 PIPELINE_VERSION = "3"
@@ -187,7 +187,8 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     bm25 = bm25s.BM25()
     bm25.index([terms(articles[p.doc_id].title + "\n" + p.text) for p in passages], show_progress=False)
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, context_vectors,
-                     faiss_index, bm25, neighbours_of(sentences, sentence_vectors), skipped)
+                     faiss_index, bm25, neighbours_of(sentences, sentence_vectors), skipped,
+                     lexicon((s.text for s in sentences), (p.text for p in passages)))
 
 
 def build(
@@ -253,7 +254,7 @@ def build(
         passages=sum(len(p.passages) for p in pieces), sentences=sum(len(p.sentences) for p in pieces),
         chunking=chunking(settings), pipeline=PIPELINE_VERSION, built_at=now_iso(),
         build_seconds=round(time.perf_counter() - started, 2),
-        article_hashes={p.article.doc_id: p.article.sha256 for p in pieces},
+        article_hashes={p.article.doc_id: p.article.sha256 for p in pieces}, lexical=lexical_version(),
     )
     data = assemble(pieces, manifest, skipped, dim)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ import numpy as np
 
 from index.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from index.records import Article, Metadata, Passage, Sentence, Skipped
+from index.text import Lexicon, lexical_version
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 REBUILD = "rebuild it with `python -m index build` (or `make index`)"
 
@@ -33,6 +35,7 @@ class Manifest:
     built_at: str
     build_seconds: float
     article_hashes: dict[str, str] = field(default_factory=dict)
+    lexical: str = ""  # index.text.lexical_version() of the stop words, aliases and stemmer used for terms
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class IndexData:
     bm25: Any
     neighbours: dict[int, list[Neighbour]]  # sentence -> similar sentences in other articles
     skipped: list[Skipped]
+    lexicon: Lexicon
 
 
 def _jsonl(path: Path, rows: list[Any]) -> None:
@@ -91,6 +95,10 @@ def write_folder(data: IndexData, folder: Path) -> None:
         {str(k): [[n.sentence, round(n.similarity, 4)] for n in v] for k, v in data.neighbours.items()}
     ))
     (folder / "skipped.json").write_text(json.dumps([asdict(s) for s in data.skipped], ensure_ascii=False))
+    lex = data.lexicon
+    (folder / "lexicon.json").write_text(json.dumps({
+        "sentence_terms": [sorted(t) for t in lex.sentence_terms], "document_frequency": lex.document_frequency,
+        "passages": lex.passages, "words": dict(lex.words)}, ensure_ascii=False))
     # The manifest goes last: a folder without one was never finished.
     (folder / MANIFEST).write_text(json.dumps(asdict(data.manifest), indent=2, ensure_ascii=False))
 
@@ -144,6 +152,16 @@ def check_model(manifest: Manifest, model: str, dim: int, folder: Path) -> None:
         )
 
 
+def check_lexical(manifest: Manifest, folder: Path) -> None:
+    """Refuse an index whose terms were made under other stop words, aliases or stemming: its BM25
+    would silently miss query terms."""
+    if manifest.lexical != lexical_version():
+        raise IndexMismatch(
+            f"The index at {folder} was built with other lexical rules (stop words, country aliases); {REBUILD}. "
+            "Only BM25 and the term tables are redone: no article is embedded again."
+        )
+
+
 def read_folder(folder: Path) -> IndexData:
     """Load an index folder written by write_folder."""
     import bm25s
@@ -174,12 +192,16 @@ def read_folder(folder: Path) -> IndexData:
             for k, v in json.loads((folder / "neighbours.json").read_text()).items()
         }
         skipped = [Skipped(**s) for s in json.loads((folder / "skipped.json").read_text(encoding="utf-8"))]
+        raw = json.loads((folder / "lexicon.json").read_text(encoding="utf-8"))
+        lexicon = Lexicon([frozenset(t) for t in raw["sentence_terms"]], dict(raw["document_frequency"]),
+                          int(raw["passages"]), Counter(raw["words"]))
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
         raise IndexCorrupt(f"The index at {folder} is damaged ({exc}); {REBUILD}.") from exc
-    if len(passages) != faiss_index.ntotal or not len(sentences) == len(sentence_vectors) == len(context_vectors):
+    if len(passages) != faiss_index.ntotal or not len(sentences) == len(sentence_vectors) == len(context_vectors) \
+            == len(lexicon.sentence_terms):
         raise IndexCorrupt(f"The index at {folder} is inconsistent (vector counts differ); {REBUILD}.")
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
-                     context_vectors, faiss_index, bm25, neighbours, skipped)
+                     context_vectors, faiss_index, bm25, neighbours, skipped, lexicon)
 
 
 def folder_size(folder: Path) -> int:

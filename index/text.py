@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 TOKEN = re.compile(r"[^\W_]+")
@@ -58,3 +62,33 @@ def terms(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     return str(_stemmer().stemWord(word))
+
+
+@lru_cache(maxsize=1)
+def lexical_version() -> str:
+    """A fingerprint of the rules above: an index whose terms were made under other rules is stale."""
+    rules = repr((sorted(STOPWORDS), sorted(ALIASES.items()), TOKEN.pattern, "snowball-english"))
+    return hashlib.sha256(rules.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The lexical side of an index, computed once at build time: each sentence's terms, each term's
+    passage count (for IDF), and the corpus's words with their counts (for typo repair)."""
+
+    sentence_terms: list[frozenset[str]]
+    document_frequency: dict[str, int]
+    passages: int
+    words: Counter[str]
+
+
+def lexicon(sentences: Iterable[str], passages: Iterable[str]) -> Lexicon:
+    sentence_terms = [frozenset(terms(s)) for s in sentences]
+    df: Counter[str] = Counter()
+    words: Counter[str] = Counter()
+    n = 0
+    for text in passages:
+        n += 1
+        df.update(set(terms(text)))
+        words.update(TOKEN.findall(fold(text)))
+    return Lexicon(sentence_terms, dict(df), n, words)

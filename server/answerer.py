@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -11,8 +10,8 @@ import numpy as np
 from index.embed import Embedder
 from index.errors import VerbatimError
 from index.settings import Settings
-from index.store import IndexData, check_model, read_folder
-from index.text import TOKEN, fold, terms
+from index.store import IndexData, check_lexical, check_model, read_folder
+from index.text import terms
 from server.abstain import Calibration, Evidence, confidence, squash_bm25
 from server.byline import asks_author, author_sentences, named_sources, without_sources
 from server.extract import Candidate, Weights, candidates, merge_adjacent, same_fact, select, with_context
@@ -57,15 +56,13 @@ class Answerer:
         self.settings = settings
         self.calibration = calibration or Calibration.load()
         self.weights = weights or Weights()
-        # Derived once per process: per-sentence terms, IDF over passages, corpus words for typo repair.
-        self.sentence_terms = [frozenset(terms(s.text)) for s in index.sentences]
-        passage_terms = [set(terms(p.text)) for p in index.passages]
-        df: Counter[str] = Counter(t for ts in passage_terms for t in ts)
-        n = max(len(passage_terms), 1)
-        self.idf = {t: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for t, c in df.items()}
+        check_lexical(index.manifest, settings.index_dir)
+        lexicon = index.lexicon  # terms, document frequencies and words were counted at build time
+        self.sentence_terms = lexicon.sentence_terms
+        n = max(lexicon.passages, 1)
+        self.idf = {t: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for t, c in lexicon.document_frequency.items()}
         self.default_idf = float(np.log(1 + (n + 0.5) / 0.5))
-        words: Counter[str] = Counter(w for p in index.passages for w in TOKEN.findall(fold(p.text)))
-        self.vocabulary = Vocabulary(words, frozenset(df), embedder.dictionary())
+        self.vocabulary = Vocabulary(lexicon.words, frozenset(lexicon.document_frequency), embedder.dictionary())
         self.spans = [(p.first_sentence, p.last_sentence) for p in index.passages]
         self.sentence_index = {(s.doc_id, s.start): i for i, s in enumerate(index.sentences)}
         self.home: dict[int, int] = {}  # sentence -> the first passage holding it
@@ -201,16 +198,18 @@ class Answerer:
 
     def quoted_first(self, hits: list[Hit], quotes: list[Quote]) -> list[Hit]:
         """The passages holding the quotes lead (an answer sentence can come from a passage that fused
-        retrieval ranked low, or from a byline), then the rest in retrieval order."""
-        lead: list[Hit] = []
+        retrieval ranked low, or from a byline), then the rest in retrieval order. A leading passage
+        carries at least the best retrieval score, so scores never rise down the list."""
+        top = max((h.score for h in hits), default=0.0)
+        lead: dict[int, Hit] = {}
         for quote in quotes:
             i = self.sentence_index[(quote.doc_id, quote.start)]  # a quote starts where a sentence starts
             hit = next((h for h in hits if self.spans[h.passage][0] <= i <= self.spans[h.passage][1]), None)
             if hit is None and i in self.home:
-                hit = Hit(self.home[i], 0.0)  # not retrieved by fusion: its retrieval score is none
-            if hit is not None and hit not in lead:
-                lead.append(hit)
-        return lead + [h for h in hits if h not in lead]
+                hit = Hit(self.home[i], 0.0)  # not retrieved by fusion: no retrieval score of its own
+            if hit is not None and hit.passage not in lead:
+                lead[hit.passage] = replace(hit, score=max(hit.score, top))
+        return list(lead.values()) + [h for h in hits if h.passage not in lead]
 
     def retrieved(self, hit: Hit) -> RetrievedPassage:
         p = self.index.passages[hit.passage]

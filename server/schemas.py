@@ -49,7 +49,8 @@ class PassageOut(BaseModel):
     text: str
     start: int
     end: int
-    score: float
+    score: float = Field(description="fused retrieval score; passages holding a quote come first and carry at "
+                         "least the best score, so scores never rise down the list")
 
 
 class AskResponse(BaseModel):

@@ -41,6 +41,8 @@ def test_every_quote_is_verbatim(answerer: Answerer, question: str) -> None:
     assert 0.0 <= answer.confidence <= 1.0
     assert answer.abstained == (answer.answer is None) == (not answer.quotes)
     assert len(answer.passages) == 5
+    scores = [p.score for p in answer.passages]
+    assert scores == sorted(scores, reverse=True)  # best first, quote-holding passages included
     assert set(answer.timings_ms) >= {"encode", "retrieve", "extract", "total"}
     if answer.quotes:  # the passage holding the best quote leads the passages
         first, lead = answer.quotes[0], answer.passages[0]

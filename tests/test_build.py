@@ -15,6 +15,7 @@ from index.embed import Embedder
 from index.errors import IndexCorrupt, IndexMismatch, IndexNotFound, NoUsableArticles
 from index.settings import Settings
 from index.store import check_model, read_folder, read_manifest
+from index.text import lexical_version, lexicon
 from tests.conftest import REPO
 
 ARTICLE = (
@@ -132,6 +133,30 @@ def test_mismatched_or_broken_index_refused(tmp_path: Path, embedder: Embedder) 
         read_folder(settings.index_dir)
     with pytest.raises(IndexNotFound, match="python -m index build"):
         read_folder(tmp_path / "nowhere")
+
+
+def test_lexicon_is_stored_and_matches_the_text(seed_index: Path) -> None:
+    data = read_folder(seed_index)
+    fresh = lexicon((s.text for s in data.sentences), (p.text for p in data.passages))
+    assert data.lexicon == fresh
+    assert data.lexicon.passages == len(data.passages)
+    assert data.lexicon.words["lavrov"] > 0 and data.lexicon.document_frequency["russia"] > 10
+
+
+def test_index_with_other_lexical_rules_is_refused_then_rebuilt_without_embedding(
+        tmp_path: Path, embedder: Embedder) -> None:
+    from server.answerer import Answerer
+
+    settings = Settings(articles_dir=corpus(tmp_path / "articles", 2), index_dir=tmp_path / "index")
+    quiet_build(settings, embedder)
+    path = settings.index_dir / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "lexical": "older-rules"}))
+    with pytest.raises(IndexMismatch, match="lexical rules.*rebuild"):
+        Answerer.load(settings, embedder)
+    report = quiet_build(settings, embedder)
+    assert (report.embedded, report.reused) == (0, 2)  # vectors kept; terms and BM25 redone
+    assert read_manifest(settings.index_dir).lexical == lexical_version()
+    assert Answerer.load(settings, embedder).ask("When does the harbour work start?").quotes
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
