@@ -29,6 +29,7 @@ class Weights:
     context: float = 0.5  # share of the in-context sentence vector in the dense match
     source_bonus: float = 0.1  # for sentences of an article whose source the question names
     sentence_boost: float = 0.5  # share of a passage's best sentence match in its retrieval score
+    specific_idf: float = 1.0  # question terms rarer than this (in fewer than ~40% of passages) are specific
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,17 @@ def candidates(
     ids = sorted(best_passage)
     if not ids:
         return []
+    # A figure or date answers only next to what was asked about: a sentence with a sum of money but
+    # none of the question's specific terms ("S-400") does not say what Iran pays for the S-400.
+    specific = [t for t, w in question_terms.items() if w >= weights.specific_idf]
+    figure = wanted is not None and wanted.kind not in ("name", "person")
     dense = sentence_vectors[ids] @ query_vector
     found = []
     for i, d in zip(ids, dense, strict=True):
         s = sentences[i]
         lex = coverage(question_terms, sentence_terms[i])
-        type_ok = has_kind(s.text, wanted, question)
+        type_ok = has_kind(s.text, wanted, question) and not (
+            figure and specific and not any(t in sentence_terms[i] for t in specific))
         score = weights.dense * float(d) + weights.lexical * lex + weights.passage * best_passage[i]
         score += weights.type_match * (1.0 if type_ok and wanted else 0.0) - (0 if type_ok else weights.type_match)
         if s.doc_id in favoured:

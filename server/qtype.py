@@ -10,7 +10,7 @@ from typing import Literal
 
 from index.text import STOPWORDS
 
-Kind = Literal["count", "money", "age", "number", "date", "name", "person"]
+Kind = Literal["count", "money", "age", "measure", "number", "date", "name", "person"]
 
 DATE_Q = re.compile(
     r"\b(when|what (year|date|month|day|time|century|decade)|which (year|month|day|century|decade)|since when"
@@ -19,6 +19,16 @@ MONEY_Q = re.compile(r"\bhow much\b.*\b(cost|costs|price|pay|paid|paying|spend|s
                      r"budget|fund\w*|sell|sold|earn\w*|make|made)\b|\b(what|which) (price|cost|sum)\b", re.IGNORECASE)
 AGE_Q = re.compile(r"\bhow old\b|\b(what|which) age\b|\bage of\b", re.IGNORECASE)
 COUNT_Q = re.compile(r"\bhow many ((?:[\w-]+\s+){0,3}[\w-]+)", re.IGNORECASE)
+# What a "what population / what share / what range" question measures, and the words that show a
+# sentence states that measure.
+MEASURED = {
+    "population": ("population", "inhabitants", "residents", "people"),
+    "percentage": ("%", "percent", "per cent"), "percent": ("%", "percent", "per cent"),
+    "share": ("%", "percent", "per cent", "share", "third", "half", "quarter"),
+    "proportion": ("%", "percent", "per cent", "proportion", "third", "half", "quarter"),
+    "range": ("range", "km", "kilomet", "miles"),
+}
+MEASURE_Q = re.compile(r"\bhow (long|far)\b", re.IGNORECASE)  # a length or a duration, with its unit
 NUMBER_Q = re.compile(
     r"\b(how (much|long|far|big|large|high)|by how much|what (percentage|percent|share|proportion|amount|"
     r"number|figure|range|sum|value|size|level|population)|population)\b", re.IGNORECASE)
@@ -42,6 +52,9 @@ NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|
 NUMBER_WORD = re.compile(rf"^({NUMBER_WORDS})$", re.IGNORECASE)
 MONEY_A = re.compile(r"[$€£¥₽]|\b(dollars?|euros?|pounds?|rubles?|roubles?|rials?|yuan|usd|eur)\b", re.IGNORECASE)
 AGE_A = re.compile(r"\b\d+[- ]years?[- ]old\b|\baged? \d+\b|\b\d+-year-old\b", re.IGNORECASE)
+UNIT = re.compile(r"^(km|kilomet(er|re)s?|miles?|met(er|re)s?|m|nautical|years?|months?|weeks?|days?|hours?|"
+                  r"minutes?|decades?|centur(y|ies))$", re.IGNORECASE)
+YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 NAMED_MODEL = re.compile(r"^\W*[^\W\d_]+-?\d")  # "Su-35", "S-400", "Shahed-101": names, not quantities
 CAPITALISED = re.compile(r"[A-Z][\w’'-]*")
 TOKEN = re.compile(r"\S+")
@@ -74,8 +87,12 @@ def expected(question: str) -> Want | None:
             phrase.append(w)
         nouns = [w for w in phrase if w.isalpha()]
         return Want("count", nouns[-1] if nouns else None)
-    if NUMBER_Q.search(question):
-        return Want("number")
+    if MEASURE_Q.search(question):
+        return Want("measure")
+    number = NUMBER_Q.search(question)
+    if number:
+        asked = number.group(0).lower().split()[-1]
+        return Want("number", asked if asked in MEASURED else None)
     if PERSON_Q.search(question):
         return Want("person", role(question))
     if NAME_Q.search(question):
@@ -113,8 +130,30 @@ def unasked(token: str, question: str) -> bool:
     return len(word) > 1 and not any(word.startswith(w) or w.startswith(word) for w in asked if len(w) > 2)
 
 
+def years_agree(sentence: str, question: str) -> bool:
+    """A question about 2021 is not answered by a sentence about 2022 and 2023 only."""
+    asked = set(YEAR.findall(question))
+    stated = set(YEAR.findall(sentence))
+    return not asked or not stated or bool(asked & stated)
+
+
+def with_unit(tokens: list[str]) -> bool:
+    """A quantity with a unit of length or time: "300-700 km", "three months", "a 20-year period"."""
+    bare = [t.strip(".,;:!?()[]\"'“”‘’") for t in tokens]
+    for i, t in enumerate(bare):
+        parts = t.split("-")
+        if len(parts) > 1 and is_quantity(parts[0]) and UNIT.match(parts[-1]):
+            return True
+        if is_quantity(t) and any(UNIT.match(u) for u in bare[i + 1: i + 3]):
+            return True
+    return False
+
+
 def has_kind(sentence: str, want: Want | None, question: str) -> bool:
-    """True when the sentence holds an answer of the wanted kind (always, when none is wanted)."""
+    """True when the sentence holds an answer of the wanted kind (always, when none is wanted) and
+    does not state other years than the question asks about."""
+    if not years_agree(sentence, question):
+        return False
     if want is None:
         return True
     tokens = TOKEN.findall(sentence)
@@ -133,7 +172,12 @@ def has_kind(sentence: str, want: Want | None, question: str) -> bool:
             or (stem in t.lower() and is_quantity(t))  # "20-year"
             for i, t in enumerate(tokens)
         )
+    if want.kind == "measure":
+        return with_unit(tokens)
     if want.kind == "number":
+        shows = MEASURED.get(want.head or "")
+        if shows and not any(w in sentence.lower() for w in shows):
+            return False  # a number, but not of what was asked ("the population of Armenia")
         return any(is_quantity(t) for t in tokens)
     body = tokens[1:]  # the first word is capitalised anyway
     if want.kind == "person":

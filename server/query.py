@@ -42,14 +42,15 @@ def correct(word: str, vocab: Vocabulary) -> str | None:
 
 
 NAME = re.compile(r"[A-Z][^\W_]*")
+FIGURE = re.compile(r"(?<![\w.,])\d+(?![\w.,]?\d)")
 
 
 def names_known(question: str, vocab: Vocabulary) -> float:
-    """Share of the names a question mentions (capitalised words after its first) that occur in the
-    corpus; 1.0 when it names nothing. A question about "Xi Jinping" cannot be answered by articles
-    that never mention him, however close its other words are."""
+    """Share of the names and figures a question mentions (capitalised words after its first, numbers)
+    that occur in the corpus; 1.0 when it names none. A question about "Xi Jinping" or about trade
+    "in 2021" cannot be answered by articles that never mention them, however close its other words."""
     found = [m.group(0) for m in NAME.finditer(question) if m.start() > 0 and question[:m.start()].strip()]
-    found = [w for w in found if fold(w) not in STOPWORDS]
+    found = [w for w in found if fold(w) not in STOPWORDS] + FIGURE.findall(question)
     if not found:
         return 1.0
     return sum(1 for w in found if mentioned(fold(w), vocab)) / len(found)

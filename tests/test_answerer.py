@@ -144,6 +144,29 @@ def test_answer_kinds() -> None:
     assert expected("So when did Putin and Pezeshkian meet?").kind == "date"  # type: ignore[union-attr]
 
 
+def test_figures_must_be_of_what_was_asked() -> None:
+    q = "What was the value of trade between Iran and Russia in 2021?"
+    assert not has_kind("Trade dropped from $4.9 billion in 2022 to $4 billion in 2023.", expected(q), q)
+    assert has_kind("Trade stood at $3 billion in 2021.", expected(q), q)
+    assert has_kind("Trade has fallen.", expected(q), q)  # states no year: not contradicted
+    q = "How long is the Zangezur corridor?"
+    assert expected(q).kind == "measure"  # type: ignore[union-attr]
+    assert not has_kind("It is part of the 3+3 format agreed in 2021.", expected(q), q)
+    assert has_kind("The corridor is 43 km long.", expected(q), q)
+    assert has_kind("Training takes at least three months.", expected(q), q)
+    assert has_kind("It will aim for a 20-year period.", expected(q), q)
+    q = "What's the population of Armenia?"
+    assert not has_kind("Armenia joined the 3+3 format with 2 other states.", expected(q), q)
+    assert has_kind("Armenia has a population of 2.8 million.", expected(q), q)
+
+
+def test_a_figure_answer_needs_a_specific_term_of_the_question(answerer: Answerer) -> None:
+    evaluated = answerer.evaluate("How much is Iran paying Russia for the S-400 system?")
+    assert evaluated.evidence is not None
+    # the best sentence with a sum of money says nothing of the S-400: no answer of the kind asked
+    assert evaluated.evidence.type_ok == 0.0 and evaluated.answer.abstained
+
+
 def test_person_questions_name_the_office() -> None:
     want = expected("What is the name of Iran's ambassador to Moscow?")
     assert want is not None and (want.kind, want.head) == ("person", "ambassador")
@@ -160,6 +183,8 @@ def test_names_the_corpus_never_mentions(answerer: Answerer) -> None:
     assert names_known("Which Yemeni group did Iran help?", vocab) == 1.0  # "Yemen" is mentioned
     assert names_known("what did lavrov say", vocab) == 1.0  # no capitals: nothing to judge
     assert names_known("Who won in Brighton and in Iran?", vocab) == 0.5
+    assert names_known("What was Iran's trade in 2021?", vocab) == 0.5  # the articles give 2022 and 2023
+    assert names_known("Has Iran received the Su-35 jets?", vocab) == 1.0
 
 
 def test_unknown_names_lower_confidence(answerer: Answerer) -> None:
