@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     from eval.run import main
 
     return main(args.gold, args.index, args.baseline, args.reports, args.update_baseline, args.tolerance,
-                progress=not args.quiet)
+                progress=not args.quiet, check_path=args.check)
 
 
 def beir(args: argparse.Namespace) -> int:
@@ -67,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="gold-set metrics and ablations, gated against eval/baseline.json")
     p.add_argument("--gold", type=Path, default=REPO / "eval" / "gold.jsonl", help="gold questions")
     p.add_argument("--index", type=Path, default=None, help="index folder (default: the settings' index_dir)")
+    p.add_argument("--check", type=Path, default=REPO / "eval" / "check.jsonl",
+                   help="second question set (nothing is fitted on it), reported and gated beside the gold set")
     p.add_argument("--baseline", type=Path, default=REPO / "eval" / "baseline.json", help="the baseline file")
     p.add_argument("--reports", type=Path, default=REPORTS, help="folder for latest.json/.md/.html")
     p.add_argument("--update-baseline", action="store_true", help="save the product metrics as the baseline")

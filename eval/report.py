@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.gate import GATED, Change
-from eval.run import K_VALUES, PRODUCT, EvalRun, Row
+from eval.run import CHECK, K_VALUES, PRODUCT, EvalRun, Row
 
 LABELS: dict[str, str] = {
     **{f"recall@{k}": f"Passage Recall@{k}" for k in K_VALUES},
@@ -112,10 +112,21 @@ def markdown(run: EvalRun, baseline: Mapping[str, float | None] | None, changes:
              "## Product\n", md_table(SUMMARY_HEADER, summary_rows(run.product.metrics, baseline, changes)),
              "\n## Ablations\n", "Each row is the product with one thing changed; "
              + ", ".join(f"{s} = {LABELS[m]}" for m, s in SHORT.items()) + ".\n",
-             md_table(["ablation", *SHORT.values()], ablation_rows(run)), "\n## Failed questions (product)\n"]
-    failed = [(r, failure_reasons(r)) for r in run.product.rows if failure_reasons(r)]
+             md_table(["ablation", *SHORT.values()], ablation_rows(run))]
+    if CHECK in run.ablations:
+        parts.append(f"\nThe row \"{CHECK}\" is the product on a second question set (eval/check.jsonl), "
+                     "written apart from the gold set; no weight or calibration is fitted on it.\n")
+    for name in (n for n in (PRODUCT, CHECK) if n in run.ablations):
+        parts.append(f"\n## Failed questions ({name})\n")
+        parts += failed_questions(run.ablations[name].rows)
+    return "\n".join(parts) + "\n"
+
+
+def failed_questions(rows: Sequence[Row]) -> list[str]:
+    failed = [(r, failure_reasons(r)) for r in rows if failure_reasons(r)]
     if not failed:
-        parts.append("None.")
+        return ["None."]
+    parts = []
     for row, reasons in failed:
         exp = row.expected
         expected = (f"keywords {exp['keywords']}, gold_doc {exp['gold_doc']}" + (
@@ -128,7 +139,7 @@ def markdown(run: EvalRun, baseline: Mapping[str, float | None] | None, changes:
             f"- answer (confidence {row.confidence:.3f}): {row.answer if row.answer else '(abstained)'}\n"
             + (f"- first quote from: {first['doc_id']}[{first['start']}:{first['end']}]\n" if first else "")
             + f"- top passages (* = answering): {docs}\n")
-    return "\n".join(parts) + "\n"
+    return parts
 
 
 def svg_recall_curves(run: EvalRun, width: int = 640, height: int = 360) -> str:

@@ -38,6 +38,7 @@ ABLATIONS: tuple[tuple[str, Options], ...] = (
     ("no duplicate collapse", Options(collapse_duplicates=False)),
     ("no abstention", Options(abstain=False)),
 )
+CHECK = "check set (not fitted on)"  # eval/check.jsonl through the product, beside the ablations
 K_VALUES = (1, 3, 5, 10)
 TOP_K = 10
 GOLD_SPAN = "gold span"  # relevance key of a passage covering a gold quote
@@ -250,9 +251,12 @@ Say = Callable[[str], None]
 
 
 def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_dir: Path,
-         update_baseline: bool, tolerance: float, progress: bool = True, say: Say = print) -> int:
+         update_baseline: bool, tolerance: float, progress: bool = True, say: Say = print,
+         check_path: Path | None = None) -> int:
     """`python -m eval run`: build (incrementally) and evaluate the seed index, write the reports,
-    print the tables, then gate against the baseline (or replace it). Returns the exit code."""
+    print the tables, then gate against the baseline (or replace it). Returns the exit code.
+    `check_path`: a second question set, written apart from the gold set, on which no weight or
+    calibration is fitted; its product metrics are reported and gated beside the gold set's."""
     import hashlib
     import time
 
@@ -265,16 +269,23 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
     started = time.perf_counter()
     settings = Settings(index_dir=index_dir) if index_dir is not None else Settings()
     gold = load_gold(gold_path)
+    check = load_gold(check_path) if check_path is not None and check_path.is_file() else []
     embedder = Embedder(settings.resolved_model_dir())
     built = build(settings, embedder=embedder, progress=False, say=say)
     say(built.summary().splitlines()[0])
     texts = {a.doc_id: a.text for a in load_folder(settings.articles_dir, settings.max_article_mb).articles}
-    check_against(gold, texts)
+    check_against(gold + check, texts)
     answerer = Answerer.load(settings, embedder=CachedEmbedder(embedder))
     run = evaluate_gold(answerer, gold, texts, progress=progress)
+    if check:
+        checked = evaluate_gold(answerer, check, texts, ablations=((CHECK, Options()),))
+        run = EvalRun({**run.ablations, CHECK: checked.ablations[CHECK]})
     baseline = gate.read_baseline(baseline_path)
     before = baseline["metrics"] if baseline else None
     changes = gate.compare(run.product.metrics, before, tolerance) if before else []
+    check_before = baseline.get("check_metrics") if baseline else None
+    check_changes = gate.compare(run.ablations[CHECK].metrics, check_before, tolerance) \
+        if check and check_before else []
     gold_sha = hashlib.sha256(gold_path.read_bytes()).hexdigest()
     context = {"gold": str(gold_path), "gold_sha256": gold_sha, "index": str(settings.index_dir),
                "model": embedder.name, "tolerance": tolerance, "baseline": str(baseline_path),
@@ -290,7 +301,11 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
         say(f"FAILED: {len(failures)} quote(s) or citation(s) are not verbatim, e.g. {failures[0]}")
         return 1
     if update_baseline:
-        gate.write_baseline(baseline_path, gate.baseline_record(run.product.metrics, gold_sha, len(gold)))
+        record = gate.baseline_record(run.product.metrics, gold_sha, len(gold))
+        if check:
+            record["check_metrics"] = dict(run.ablations[CHECK].metrics)
+            record["check_questions"] = len(check)
+        gate.write_baseline(baseline_path, record)
         say(f"Baseline written to {baseline_path}.")
         return 0
     if baseline is None:
@@ -299,12 +314,13 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
         return 0
     if baseline.get("gold_sha256") not in (None, gold_sha):
         say("Note: the baseline was made on a different gold file; regenerate it with `make eval-baseline`.")
-    dropped = gate.regressions(changes)
+    dropped = [("", c) for c in gate.regressions(changes)]
+    dropped += [("check set: ", c) for c in gate.regressions(check_changes)]
     if dropped:
         say(f"FAILED: {len(dropped)} metric(s) got worse than the baseline by more than {tolerance} "
             "(absolute):")
-        for c in dropped:
-            say(f"  {gate.describe(c)}")
+        for where, c in dropped:
+            say(f"  {where}{gate.describe(c)}")
         return 1
     say(f"Gate passed: no gated metric is worse than the baseline by more than {tolerance} (absolute).")
     return 0

@@ -17,6 +17,7 @@ from eval.gate import compare, regressions
 from eval.gold import GoldError, GoldQuestion, load_gold, parse_gold, quote_spans
 from eval.run import (
     ABLATIONS,
+    CHECK,
     GOLD_SPAN,
     PRODUCT,
     CachedEmbedder,
@@ -99,6 +100,20 @@ def test_reports_are_written(good_run: EvalRun, tmp_path: Path) -> None:
     page = paths[2].read_text()
     assert "<svg" in page and "<polyline" in page
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # self-contained
+
+
+def test_check_set_is_reported_with_its_failures(answerer, texts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from eval import report
+
+    check = load_gold(REPO / "eval" / "check.jsonl")[::4]
+    broken = WorstFirst(answerer.index, answerer.embedder, answerer.settings)
+    checked = evaluate_gold(broken, check, texts, ablations=[(CHECK, Options())])
+    run = EvalRun({PRODUCT: evaluate_gold(answerer, SUBSET[:3], texts, ablations=[(PRODUCT, Options())]).product,
+                   CHECK: checked.ablations[CHECK]})
+    text = report.write(tmp_path, run, None, [], {"gold": "gold.jsonl", "when": "now", "tolerance": 0.02})[1]
+    md = text.read_text()
+    assert f"## Failed questions ({CHECK})" in md and "### c0" in md
+    assert CHECK in " ".join(row[0] for row in report.ablation_rows(run))
 
 
 def test_cli_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,5 @@
-"""Sanity checks for the gold evaluation set eval/gold.jsonl (stdlib + pytest only)."""
+"""Sanity checks for the question sets: eval/gold.jsonl (tuned and calibrated on) and eval/check.jsonl
+(written apart; nothing is fitted on it). Stdlib + pytest only."""
 
 import json
 import re
@@ -9,6 +10,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD_PATH = REPO / "eval" / "gold.jsonl"
+CHECK_PATH = REPO / "eval" / "check.jsonl"
+# set name -> (file, id prefix, minimum questions, minimum unanswerable, minimum per article as gold_doc)
+SETS = {"gold": (GOLD_PATH, "q", 50, 8, 5), "check": (CHECK_PATH, "c", 30, 8, 4)}
 ARTICLES_DIR = REPO / "data" / "articles"
 
 FIELDS = {
@@ -30,6 +34,9 @@ KINDS = {
     "which",
     "why",
     "multi",
+    "typo",
+    "short",
+    "chatty",
     "unanswerable-ontopic",
     "unanswerable-offtopic",
 }
@@ -37,12 +44,13 @@ UNANSWERABLE_KINDS = {"unanswerable-ontopic", "unanswerable-offtopic"}
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def _load_lines():
-    return GOLD_PATH.read_text(encoding="utf-8").splitlines()
+def _load_lines(path=GOLD_PATH):
+    return path.read_text(encoding="utf-8").splitlines()
 
 
-def _load_gold():
-    return [json.loads(line) for line in _load_lines() if line.strip()]
+def _load_gold(path=GOLD_PATH):
+    return [{**json.loads(line), "_set": name} for name, (p, *_) in SETS.items() if p == path
+            for line in _load_lines(path) if line.strip()]
 
 
 def _load_articles():
@@ -52,7 +60,7 @@ def _load_articles():
     }
 
 
-GOLD = _load_gold() if GOLD_PATH.exists() else []
+GOLD = [q for path, *_ in SETS.values() if path.exists() for q in _load_gold(path)]
 ARTICLES = _load_articles() if ARTICLES_DIR.is_dir() else {}
 ANSWERABLE = [q for q in GOLD if q.get("answerable") is True]
 UNANSWERABLE = [q for q in GOLD if q.get("answerable") is False]
@@ -62,8 +70,13 @@ def _ids(items):
     return [str(q.get("id")) for q in items]
 
 
-def test_gold_file_exists():
-    assert GOLD_PATH.is_file(), f"missing {GOLD_PATH}"
+def _fields(q):
+    return {k: v for k, v in q.items() if k != "_set"}
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_question_files_exist(name):
+    assert SETS[name][0].is_file(), f"missing {SETS[name][0]}"
 
 
 def test_articles_dir_exists():
@@ -74,8 +87,9 @@ def test_articles_dir_exists():
 # 1. parsing, fields, types, unique ids, valid kinds ---------------------------
 
 
-def test_every_line_parses_as_json_object():
-    for n, line in enumerate(_load_lines(), 1):
+@pytest.mark.parametrize("name", SETS)
+def test_every_line_parses_as_json_object(name):
+    for n, line in enumerate(_load_lines(SETS[name][0]), 1):
         assert line.strip(), f"line {n} is blank"
         obj = json.loads(line)
         assert isinstance(obj, dict), f"line {n} is not a JSON object"
@@ -83,10 +97,12 @@ def test_every_line_parses_as_json_object():
 
 @pytest.mark.parametrize("q", GOLD, ids=_ids(GOLD))
 def test_fields_and_types(q):
+    prefix = SETS[q["_set"]][1]
+    q = _fields(q)
     assert set(q) == set(FIELDS), f"fields differ: {sorted(set(q) ^ set(FIELDS))}"
     for name, typ in FIELDS.items():
         assert isinstance(q[name], typ), f"{name} has type {type(q[name]).__name__}"
-    assert re.fullmatch(r"q\d{3}", q["id"]), q["id"]
+    assert re.fullmatch(rf"{prefix}\d{{3}}", q["id"]), q["id"]
     assert q["question"].strip(), "empty question"
     assert q["kind"] in KINDS, q["kind"]
     for name in ("gold_quotes", "also_docs", "answer_keywords"):
@@ -97,7 +113,7 @@ def test_fields_and_types(q):
 
 
 def test_ids_unique():
-    counts = Counter(q["id"] for q in GOLD)
+    counts = Counter(q["id"] for q in GOLD)  # the prefixes keep the two sets apart
     dupes = [i for i, c in counts.items() if c > 1]
     assert not dupes, f"duplicate ids: {dupes}"
 
@@ -156,16 +172,26 @@ def test_answerable_consistency(q):
 # 5. the mix ----------------------------------------------------------------------
 
 
-def test_minimum_size():
-    assert len(GOLD) >= 50, f"only {len(GOLD)} questions"
+@pytest.mark.parametrize("name", SETS)
+def test_minimum_size(name):
+    found = [q for q in GOLD if q["_set"] == name]
+    assert len(found) >= SETS[name][2], f"only {len(found)} questions in {name}"
 
 
-def test_minimum_unanswerable():
-    assert len(UNANSWERABLE) >= 8, f"only {len(UNANSWERABLE)} unanswerable"
+@pytest.mark.parametrize("name", SETS)
+def test_minimum_unanswerable(name):
+    found = [q for q in UNANSWERABLE if q["_set"] == name]
+    assert len(found) >= SETS[name][3], f"only {len(found)} unanswerable in {name}"
 
 
-def test_every_article_is_gold_doc_often_enough():
-    counts = Counter(q["gold_doc"] for q in ANSWERABLE)
+@pytest.mark.parametrize("name", SETS)
+def test_every_article_is_gold_doc_often_enough(name):
+    counts = Counter(q["gold_doc"] for q in ANSWERABLE if q["_set"] == name)
     assert ARTICLES, "no articles found"
     for doc in ARTICLES:
-        assert counts[doc] >= 5, f"{doc} is gold_doc of only {counts[doc]} questions"
+        assert counts[doc] >= SETS[name][4], f"{doc} is gold_doc of only {counts[doc]} questions in {name}"
+
+
+def test_the_sets_ask_different_questions():
+    asked = Counter(" ".join(q["question"].lower().split()) for q in GOLD)
+    assert not [q for q, n in asked.items() if n > 1]
