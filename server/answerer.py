@@ -172,8 +172,9 @@ class Answerer:
             first, last = sentences[ids[0]], sentences[ids[-1]]
             text = self.index.articles[first.doc_id].text
             cited = self.also_in(ids, twins, dup) if options.collapse_duplicates else ()
+            best = sentences[max(group, key=lambda c: c.score).sentence]
             quotes.append(Quote(text[first.start:last.end], first.doc_id, self.title(first.doc_id), first.start,
-                                last.end, round(max(c.score for c in group), 4), cited))
+                                last.end, round(max(c.score for c in group), 4), cited, (best.start, best.end)))
         return quotes
 
     def also_in(self, ids: list[int], twins: dict[int, list[int]], threshold: float) -> tuple[Citation, ...]:

@@ -37,7 +37,13 @@ PERSON_Q = re.compile(r"\b(name of|who is the \w+ (of|to|for)|which (person|offi
 # The role a person question names: "the name of Iran's ambassador to Moscow" -> "ambassador".
 ROLE_Q = re.compile(r"\b(?:name of|who is|who was|who's)\s+(?:the\s+)?(.*?)(?=\s+(?:of|to|for|in|at|from|on)\b|"
                     r"[?.!,;]|$)", re.IGNORECASE)
-GENERIC_ROLES = frozenset({"person", "people", "man", "woman", "one", "individual"})
+# Offices and roles a person holds: "the name of the fund" asks for a name, not a person.
+PERSON_ROLES = frozenset("""ambassador envoy diplomat minister president premier chancellor leader spokesman spokeswoman
+    spokesperson commander chief head director secretary general official adviser advisor governor mayor king queen
+    prince princess emperor ruler pope bishop ceo founder author writer journalist reporter editor coach captain
+    player manager chairman chairwoman chair judge senator analyst expert scholar professor researcher economist
+    negotiator representative deputy officer architect designer inventor owner creator composer singer actor actress
+    artist poet successor predecessor wife husband son daughter father mother brother sister quarterback""".split())
 WH = re.compile(r"\b(how|what|why|who|whom|whose|which|where|when)\b", re.IGNORECASE)
 NAME_Q = re.compile(r"\b(who|whom|whose|which (country|countries|organi[sz]ations?|city|cities|state|states))\b",
                     re.IGNORECASE)
@@ -93,8 +99,12 @@ def expected(question: str) -> Want | None:
     if number:
         asked = number.group(0).lower().split()[-1]
         return Want("number", asked if asked in MEASURED else None)
-    if PERSON_Q.search(question):
-        return Want("person", role(question))
+    person = PERSON_Q.search(question)
+    if person:
+        office = role(question)
+        if person.group(0).lower() == "name of" and office is None:
+            return Want("name")  # "the name of the fund", "the name of the hotel"
+        return Want("person", office)
     if NAME_Q.search(question):
         return Want("name")
     return None
@@ -107,7 +117,8 @@ def role(question: str) -> str | None:
         return None
     kept = [w.lower() for w in re.findall(r"[\w-]+(?:[’']s)?", found.group(1))
             if not re.search(r"[’']s$", w) and w.lower() not in STOPWORDS]
-    return kept[-1] if kept and kept[-1] not in GENERIC_ROLES and kept[-1].isalpha() else None
+    heads = [w for w in kept if w in PERSON_ROLES or w.rstrip("s") in PERSON_ROLES]
+    return heads[-1] if heads else None
 
 
 def is_quantity(token: str) -> bool:

@@ -34,6 +34,7 @@ class Quote:
     end: int
     score: float
     also_in: tuple[Citation, ...] = ()
+    focus: tuple[int, int] = (0, 0)  # the best-scoring sentence's span: the answer proper, without context
 
 
 @dataclass(frozen=True)

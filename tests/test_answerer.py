@@ -27,6 +27,7 @@ def assert_verbatim(answerer: Answerer, answer) -> None:  # type: ignore[no-unty
     for quote in answer.quotes:
         text = answerer.index.articles[quote.doc_id].text
         assert text[quote.start:quote.end] == quote.text
+        assert quote.start <= quote.focus[0] < quote.focus[1] <= quote.end  # the answering sentence, inside
         for cited in quote.also_in:
             assert cited.doc_id != quote.doc_id
             assert 0 <= cited.start < cited.end <= len(answerer.index.articles[cited.doc_id].text)
