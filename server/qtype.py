@@ -54,6 +54,7 @@ DATE_A = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b({MONTHS})\b|\b\d{{1,2
                     r"|\b(yesterday|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
                     r"|\b(last|next|this) (year|month|week|decade)\b|\b(ago|earlier|later|since)\b", re.IGNORECASE)
 NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
+                "once|twice|thrice|"
                 "thousands?|millions?|billions?|trillions?|dozens?|half|percent|several|few")
 NUMBER_WORD = re.compile(rf"^({NUMBER_WORDS})$", re.IGNORECASE)
 MONEY_A = re.compile(r"[$€£¥₽]|\b(dollars?|euros?|pounds?|rubles?|roubles?|rials?|yuan|usd|eur)\b", re.IGNORECASE)
@@ -70,6 +71,9 @@ TOKEN = re.compile(r"\S+")
 class Want:
     kind: Kind
     head: str | None = None  # the noun counted ("jets" in "how many Su-35 jets"), or a person's role
+    # for counts, every word that may be the counted noun: "how many UK viewers watched" -> uk, viewers,
+    # watched (no tagger here to tell the noun from the verb)
+    heads: tuple[str, ...] = ()
 
 
 def expected(question: str) -> Want | None:
@@ -92,7 +96,8 @@ def expected(question: str) -> Want | None:
                 break
             phrase.append(w)
         nouns = [w for w in phrase if w.isalpha()]
-        return Want("count", nouns[-1] if nouns else None)
+        nouns = [w for w in nouns if w not in ("times", "time")]  # answered "twice", rarely "three times"
+        return Want("count", nouns[-1] if nouns else None, tuple(nouns))
     if MEASURE_Q.search(question):
         return Want("measure")
     number = NUMBER_Q.search(question)
@@ -177,10 +182,10 @@ def has_kind(sentence: str, want: Want | None, question: str) -> bool:
     if want.kind == "count":
         if want.head is None:
             return any(is_quantity(t) for t in tokens)
-        stem = want.head.rstrip("s")
         return any(
-            (same_word(t, want.head) and any(is_quantity(u) for u in tokens[max(0, i - 4): i]))
-            or (stem in t.lower() and is_quantity(t))  # "20-year"
+            (same_word(t, head) and any(is_quantity(u) for u in tokens[max(0, i - 4): i]))
+            or (head.rstrip("s") in t.lower() and is_quantity(t))  # "20-year"
+            for head in want.heads or (want.head,)
             for i, t in enumerate(tokens)
         )
     if want.kind == "measure":

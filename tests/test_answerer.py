@@ -140,6 +140,10 @@ def test_answer_kinds() -> None:
     assert expected("How old is Putin?").kind == "age"  # type: ignore[union-attr]
     assert expected("How much did Iran pay for it?").kind == "money"  # type: ignore[union-attr]
     assert expected("What do they want?") is None
+    q = "How many UK viewers watched the film?"  # the counted noun is not always the last word
+    assert has_kind("It was watched by 9 million viewers.", expected(q), q)
+    q = "How many times did Iran summon the ambassador?"
+    assert has_kind("Iran summoned him twice.", expected(q), q)
     # "when" inside a clause does not make a date question
     assert expected("How did Tehran react when Lavrov lobbied for the corridor?") is None
     assert expected("So when did Putin and Pezeshkian meet?").kind == "date"  # type: ignore[union-attr]
