@@ -110,7 +110,9 @@ def expected(question: str) -> Want | None:
         if person.group(0).lower() == "name of" and office is None:
             return Want("name")  # "the name of the fund", "the name of the hotel"
         return Want("person", office)
-    if NAME_Q.search(question):
+    name = NAME_Q.search(question)
+    # as with "when": "What gets transferred to students who ..." does not ask for a name
+    if name and lead and lead.start() == name.start():
         return Want("name")
     return None
 

@@ -147,6 +147,8 @@ def test_answer_kinds() -> None:
     # "when" inside a clause does not make a date question
     assert expected("How did Tehran react when Lavrov lobbied for the corridor?") is None
     assert expected("So when did Putin and Pezeshkian meet?").kind == "date"  # type: ignore[union-attr]
+    assert expected("What did Russia offer the officials who visited?") is None  # nor "who" in a clause
+    assert expected("The deal was signed by who?").kind == "name"  # type: ignore[union-attr]
 
 
 def test_figures_must_be_of_what_was_asked() -> None:
