@@ -39,6 +39,16 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A checked question and the text that stands for it in retrieval."""
+
+    question: str
+    query: str  # the question without the sources it names, typos repaired: what is embedded
+    named: frozenset[str]  # doc ids of the articles whose source the question names
+    k: int  # passages to return
+
+
+@dataclass(frozen=True)
 class Evaluated:
     """An answer with the evidence behind it, for calibration and reports."""
 
@@ -86,8 +96,9 @@ class Answerer:
     def ask(self, question: str, top_k: int | None = None, options: Options = Options()) -> Answer:
         return self.evaluate(question, top_k, options).answer
 
-    def evaluate(self, question: str, top_k: int | None = None, options: Options = Options()) -> Evaluated:
-        started = time.perf_counter()
+    def prepare(self, question: str, top_k: int | None = None, options: Options = Options()) -> Prepared:
+        """The question checked, and the text to embed for it: without the sources it names, typos
+        repaired. Cheap: callers that batch encodes (server.api.Asker) call it first."""
         question = question.strip()
         if not question:
             raise InvalidQuestion("The question is empty: type a question about the articles.")
@@ -97,9 +108,20 @@ class Answerer:
         named = named_sources(question, self.index.articles)
         query = without_sources(question, self.index.articles, named) if named else question
         query = repair(query, self.vocabulary) if options.repair_typos else query
+        return Prepared(question, query, named, k)
+
+    def evaluate(self, question: str, top_k: int | None = None, options: Options = Options(),
+                 query_vector: np.ndarray | None = None, encode_ms: float = 0.0) -> Evaluated:
+        """The answer with its evidence. `query_vector`: the prepared query's vector when the caller
+        encoded it already (in a batch, which took `encode_ms`)."""
+        started = time.perf_counter()
+        prepared = self.prepare(question, top_k, options)
+        question, query, named, k = prepared.question, prepared.query, prepared.named, prepared.k
         t0 = time.perf_counter()
-        qvec = self.embedder.embed_queries([query])[0]
+        qvec = self.embedder.embed_queries([query])[0] if query_vector is None else query_vector
         t1 = time.perf_counter()
+        batched = 0.0 if query_vector is None else encode_ms / 1000  # spent before this call
+        encode_seconds = t1 - t0 + batched
         hits, qterms = self.retrieve(query, qvec, max(k, 10), options.retrieval)
         t2 = time.perf_counter()
         weights = self.weights if options.lexical_extraction else replace(
@@ -126,8 +148,8 @@ class Answerer:
             confidence=round(conf, 4),
             quotes=quotes,
             passages=passages,
-            timings_ms={"encode": ms(t1 - t0), "retrieve": ms(t2 - t1), "extract": ms(t3 - t2),
-                        "total": ms(time.perf_counter() - started)},
+            timings_ms={"encode": ms(encode_seconds), "retrieve": ms(t2 - t1), "extract": ms(t3 - t2),
+                        "total": ms(time.perf_counter() - started + batched)},
         )
         return Evaluated(answer, evidence, hits)
 

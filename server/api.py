@@ -7,6 +7,8 @@ shape has one definition. Doc ids are looked up in the loaded articles only, nev
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -23,18 +25,65 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class Asker:
-    """The answerer behind a lock: one question at a time, since the model's tokenizer must not be
-    shared between threads (and two cores gain nothing from concurrent encodes)."""
+@dataclass
+class Job:
+    """One question waiting for the model, and what became of it."""
 
-    def __init__(self, answerer: Answerer) -> None:
+    question: str
+    top_k: int | None
+    query: str
+    answer: AskResponse | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class Asker:
+    """The answerer shared by the request threads. The model runs one forward pass at a time (its
+    tokenizer must not be shared between threads, and two cores gain nothing from concurrent
+    encodes), but questions that arrive while it is busy are encoded together in one batch, which
+    costs little more than one question, and then answered in turn. Whichever thread holds the model
+    serves every waiting question; the others find theirs done."""
+
+    def __init__(self, answerer: Answerer, max_batch: int = 16) -> None:
         self.answerer = answerer
-        self._lock = threading.Lock()
+        self.max_batch = max_batch
+        self._model = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[Job] = []
 
     def __call__(self, question: str, top_k: int | None = None) -> AskResponse:
-        with self._lock:
-            answer = self.answerer.ask(question, top_k)
-        return AskResponse.model_validate(answer, from_attributes=True)
+        job = Job(question, top_k, self.answerer.prepare(question, top_k).query)  # bad input fails here
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._model:
+            while not job.done:
+                self._serve()
+        if job.error is not None:
+            raise job.error
+        assert job.answer is not None
+        return job.answer
+
+    def _serve(self) -> None:
+        """Encode the waiting questions in one batch, then answer each (the model lock is held)."""
+        with self._queue_lock:
+            batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+        if not batch:
+            return
+        started = time.perf_counter()
+        try:
+            vectors = self.answerer.embedder.embed_queries([j.query for j in batch])
+        except Exception as exc:  # the model failed: every waiting question gets the error
+            for j in batch:
+                j.error, j.done = exc, True
+            return
+        encode_ms = (time.perf_counter() - started) * 1000
+        for j, vector in zip(batch, vectors, strict=True):
+            try:
+                answer = self.answerer.evaluate(j.question, j.top_k, query_vector=vector, encode_ms=encode_ms).answer
+                j.answer = AskResponse.model_validate(answer, from_attributes=True)
+            except Exception as exc:  # reaches the route's error handlers through the asking thread
+                j.error = exc
+            j.done = True
 
 
 def get_answerer(request: Request) -> Answerer:

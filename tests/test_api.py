@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -310,7 +311,7 @@ class BrokenAnswerer:
     def __init__(self, real: Answerer) -> None:
         self.index = real.index
 
-    def ask(self, question: str, top_k: int | None = None) -> None:
+    def prepare(self, question: str, top_k: int | None = None) -> None:
         raise IndexCorrupt("The index at var/index is damaged; rebuild it with `python -m index build`.")
 
 
@@ -323,6 +324,74 @@ def test_core_errors_are_503_with_their_message(seed_settings: Settings, answere
                                             "`python -m index build`."}
         page = client.get("/", params={"q": "INSTC?"})
         assert page.status_code == 503 and "damaged" in page.text and "text/html" in page.headers["content-type"]
+
+
+# ---- concurrency ----
+
+def test_concurrent_questions_get_the_answers_they_get_alone(live_server: str, http: httpx.Client) -> None:
+    questions = [*QUESTIONS, "Who wrote the Asia Times piece?", "What is the best lasagna recipe?",
+                 "When did Lavrov call for opening the Zangezur corridor?", "What is Iran's shadow fleet?"]
+    alone = {q: http.post("/ask", json={"question": q}).json() for q in questions}
+
+    def post(question: str) -> dict[str, Any]:
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            return client.post("/ask", json={"question": question}).json()  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(len(questions)) as pool:
+        together = dict(zip(questions, pool.map(post, questions), strict=True))
+    for q in questions:
+        assert [(x["doc_id"], x["start"], x["end"]) for x in together[q]["quotes"]] == \
+            [(x["doc_id"], x["start"], x["end"]) for x in alone[q]["quotes"]], q
+        assert together[q]["abstained"] == alone[q]["abstained"]
+        assert abs(together[q]["confidence"] - alone[q]["confidence"]) < 1e-3
+
+
+class CountingEmbedder:
+    """The real embedder, recording how many questions each forward pass encodes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.batches = inner, []  # type: list[int]
+
+    def __getattr__(self, name: str) -> Any:  # name, dim, dictionary() of the real one
+        return getattr(self.inner, name)
+
+    def embed_queries(self, texts: list[str]) -> Any:
+        self.batches.append(len(texts))
+        return self.inner.embed_queries(texts)
+
+
+def test_questions_waiting_for_the_model_are_encoded_in_one_batch(answerer: Answerer) -> None:
+    from server.api import Asker
+
+    counting = CountingEmbedder(answerer.embedder)
+    shared = Answerer(answerer.index, counting, answerer.settings)  # type: ignore[arg-type]
+    asker = Asker(shared)
+    asked = [LAVROV, "INSTC?", "Why did bilateral trade fall?", "What is the best lasagna recipe?"]
+    with asker._model:  # the model is busy: every question has to wait
+        pool = ThreadPoolExecutor(len(asked))
+        futures = [pool.submit(asker, q) for q in asked]
+        deadline = time.monotonic() + 30
+        while len(asker._queue) < len(asked) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    answers = [f.result(timeout=60) for f in futures]
+    pool.shutdown()
+    assert counting.batches == [len(asked)]  # one forward pass for the four
+    for q, a in zip(asked, answers, strict=True):
+        assert a.question == q and a.timings_ms["encode"] > 0
+        assert [x.text for x in a.quotes] == [x.text for x in answerer.ask(q).quotes]
+
+
+def test_a_failing_model_fails_every_waiting_question(answerer: Answerer) -> None:
+    from server.api import Asker
+
+    class Failing(CountingEmbedder):
+        def embed_queries(self, texts: list[str]) -> Any:
+            raise RuntimeError("the model is gone")
+
+    asker = Asker(Answerer(answerer.index, Failing(answerer.embedder), answerer.settings))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="model is gone"):
+        asker("INSTC?")
+    assert asker._queue == []
 
 
 # ---- python -m server ----
