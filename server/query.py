@@ -42,6 +42,7 @@ def correct(word: str, vocab: Vocabulary) -> str | None:
 
 
 NAME = re.compile(r"[A-Z][^\W_]*")
+MAX_NAMES = 32
 FIGURE = re.compile(r"(?<![\w.,])\d+(?![\w.,]?\d)")
 
 
@@ -51,6 +52,7 @@ def names_known(question: str, vocab: Vocabulary) -> float:
     "in 2021" cannot be answered by articles that never mention them, however close its other words."""
     found = [m.group(0) for m in NAME.finditer(question) if m.start() > 0 and question[:m.start()].strip()]
     found = [w for w in found if fold(w) not in STOPWORDS] + FIGURE.findall(question)
+    found = list(dict.fromkeys(found))[:MAX_NAMES]  # a long question must not cost a scan per word
     if not found:
         return 1.0
     return sum(1 for w in found if mentioned(fold(w), vocab)) / len(found)

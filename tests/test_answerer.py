@@ -192,6 +192,10 @@ def test_names_the_corpus_never_mentions(answerer: Answerer) -> None:
     assert names_known("Who won in Brighton and in Iran?", vocab) == 0.5
     assert names_known("What was Iran's trade in 2021?", vocab) == 0.5  # the articles give 2022 and 2023
     assert names_known("Has Iran received the Su-35 jets?", vocab) == 1.0
+    # a long question is judged on its first 32 distinct names: each unknown one costs a vocabulary scan
+    unknown = [f"Zyx{chr(97 + i)}qua" for i in range(26)] + [f"Qwv{chr(97 + i)}zo" for i in range(6)]
+    known = [w.capitalize() for w in sorted(vocab.words) if w.isalpha() and len(w) > 5][:200]
+    assert names_known("Did " + " ".join(unknown + known) + " say so?", vocab) == 0.0
 
 
 def test_unknown_names_lower_confidence(answerer: Answerer) -> None:
