@@ -104,7 +104,7 @@ def expected(question: str) -> Want | None:
     if number:
         asked = number.group(0).lower().split()[-1]
         return Want("number", asked if asked in MEASURED else None)
-    person = PERSON_Q.search(question)
+    person = PERSON_Q.search(question) or which_role(question)
     if person:
         office = role(question)
         if person.group(0).lower() == "name of" and office is None:
@@ -115,6 +115,16 @@ def expected(question: str) -> Want | None:
     if name and lead and lead.start() == name.start():
         return Want("name")
     return None
+
+
+WHICH = re.compile(r"\bwhich((?:\s+[\w-]+){1,3})", re.IGNORECASE)
+
+
+def which_role(question: str) -> re.Match[str] | None:
+    """"Which former Kremlin adviser ...": a person, named by an office within three words of "which"."""
+    found = WHICH.search(question)
+    words = found.group(1).lower().split() if found else []
+    return found if any(w in PERSON_ROLES or w.rstrip("s") in PERSON_ROLES for w in words) else None
 
 
 def role(question: str) -> str | None:

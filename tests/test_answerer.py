@@ -181,6 +181,8 @@ def test_person_questions_name_the_office() -> None:
     assert not has_kind("Iranian President Masoud Pezeshkian visits Russia.", want, question)
     assert has_kind("Iran's ambassador Kazem Jalali met Lavrov.", want, question)
     assert expected("Which official said that?") == expected("which expert said it")  # no office to require
+    assert expected("Which former Kremlin adviser said so?").kind == "person"  # type: ignore[union-attr]
+    assert expected("Which missiles did Iran send?") is None
 
 
 def test_names_the_corpus_never_mentions(answerer: Answerer) -> None:
