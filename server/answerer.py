@@ -111,11 +111,13 @@ class Answerer:
         return Prepared(question, query, named, k)
 
     def evaluate(self, question: str, top_k: int | None = None, options: Options = Options(),
-                 query_vector: np.ndarray | None = None, encode_ms: float = 0.0) -> Evaluated:
-        """The answer with its evidence. `query_vector`: the prepared query's vector when the caller
-        encoded it already (in a batch, which took `encode_ms`)."""
+                 query_vector: np.ndarray | None = None, encode_ms: float = 0.0,
+                 prepared: Prepared | None = None) -> Evaluated:
+        """The answer with its evidence. A caller that batches encodes passes what it already has:
+        `prepared` (from `prepare` with the same arguments) and its query's vector, whose batch took
+        `encode_ms`."""
         started = time.perf_counter()
-        prepared = self.prepare(question, top_k, options)
+        prepared = prepared or self.prepare(question, top_k, options)
         question, query, named, k = prepared.question, prepared.query, prepared.named, prepared.k
         t0 = time.perf_counter()
         qvec = self.embedder.embed_queries([query])[0] if query_vector is None else query_vector

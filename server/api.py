@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from index.records import Article
-from server.answerer import Answerer
+from server.answerer import Answerer, Prepared
 from server.schemas import ArticleFull, ArticleSummary, AskRequest, AskResponse, ErrorOut, Health
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -29,9 +29,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 class Job:
     """One question waiting for the model, and what became of it."""
 
-    question: str
-    top_k: int | None
-    query: str
+    prepared: Prepared
     answer: AskResponse | None = None
     error: BaseException | None = None
     done: bool = False
@@ -52,7 +50,7 @@ class Asker:
         self._queue: list[Job] = []
 
     def __call__(self, question: str, top_k: int | None = None) -> AskResponse:
-        job = Job(question, top_k, self.answerer.prepare(question, top_k).query)  # bad input fails here
+        job = Job(self.answerer.prepare(question, top_k))  # bad input fails here, before any waiting
         with self._queue_lock:
             self._queue.append(job)
         with self._model:
@@ -71,7 +69,7 @@ class Asker:
             return
         started = time.perf_counter()
         try:
-            vectors = self.answerer.embedder.embed_queries([j.query for j in batch])
+            vectors = self.answerer.embedder.embed_queries([j.prepared.query for j in batch])
         except Exception as exc:  # the model failed: every waiting question gets the error
             for j in batch:
                 j.error, j.done = exc, True
@@ -79,7 +77,9 @@ class Asker:
         encode_ms = (time.perf_counter() - started) * 1000
         for j, vector in zip(batch, vectors, strict=True):
             try:
-                answer = self.answerer.evaluate(j.question, j.top_k, query_vector=vector, encode_ms=encode_ms).answer
+                p = j.prepared
+                answer = self.answerer.evaluate(p.question, p.k, query_vector=vector, encode_ms=encode_ms,
+                                                prepared=p).answer
                 j.answer = AskResponse.model_validate(answer, from_attributes=True)
             except Exception as exc:  # reaches the route's error handlers through the asking thread
                 j.error = exc

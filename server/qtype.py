@@ -117,6 +117,11 @@ def expected(question: str) -> Want | None:
     return None
 
 
+def is_office(word: str) -> bool:
+    """"ambassador", "ministers": a role a person holds (lower case)."""
+    return word in PERSON_ROLES or word.rstrip("s") in PERSON_ROLES
+
+
 WHICH = re.compile(r"\bwhich((?:\s+[\w-]+){1,3})", re.IGNORECASE)
 
 
@@ -124,7 +129,7 @@ def which_role(question: str) -> re.Match[str] | None:
     """"Which former Kremlin adviser ...": a person, named by an office within three words of "which"."""
     found = WHICH.search(question)
     words = found.group(1).lower().split() if found else []
-    return found if any(w in PERSON_ROLES or w.rstrip("s") in PERSON_ROLES for w in words) else None
+    return found if any(is_office(w) for w in words) else None
 
 
 def role(question: str) -> str | None:
@@ -134,7 +139,7 @@ def role(question: str) -> str | None:
         return None
     kept = [w.lower() for w in re.findall(r"[\w-]+(?:[’']s)?", found.group(1))
             if not re.search(r"[’']s$", w) and w.lower() not in STOPWORDS]
-    heads = [w for w in kept if w in PERSON_ROLES or w.rstrip("s") in PERSON_ROLES]
+    heads = [w for w in kept if is_office(w)]
     return heads[-1] if heads else None
 
 

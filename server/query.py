@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import takewhile
 
 from index.text import STOPWORDS, TOKEN, fold, stem
 
@@ -19,6 +22,11 @@ class Vocabulary:
     words: Counter[str]
     stems: frozenset[str]
     dictionary: frozenset[str] = frozenset()
+
+    @cached_property
+    def ordered(self) -> tuple[str, ...]:
+        """The corpus words sorted, for finding the longer forms of a word by bisection."""
+        return tuple(sorted(self.words))
 
 
 def edits1(word: str) -> set[str]:
@@ -62,9 +70,15 @@ def mentioned(word: str, vocab: Vocabulary) -> bool:
     """The corpus has the word, or a form of it: "Yemeni" for "Yemen", "America" for "American"."""
     if word in vocab.words or stem(word) in vocab.stems:
         return True
-    return len(word) >= 4 and any(
-        (word.startswith(w) or w.startswith(word)) and len(w) >= 4 and abs(len(w) - len(word)) <= 3
-        for w in vocab.words)
+    if len(word) < 4:
+        return False
+    if any(word[:n] in vocab.words for n in range(max(4, len(word) - 3), len(word))):  # "yemeni" -> "yemen"
+        return True
+    # longer forms sort right after the word: "america" -> "american"
+    ordered = vocab.ordered
+    following = (ordered[i] for i in range(bisect_left(ordered, word), len(ordered)))
+    longer = takewhile(lambda w: w.startswith(word), following)
+    return any(len(w) <= len(word) + 3 for w in longer)
 
 
 def repair(question: str, vocab: Vocabulary) -> str:

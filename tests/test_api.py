@@ -350,7 +350,8 @@ class CountingEmbedder:
     """The real embedder, recording how many questions each forward pass encodes."""
 
     def __init__(self, inner: Any) -> None:
-        self.inner, self.batches = inner, []  # type: list[int]
+        self.inner = inner
+        self.batches: list[int] = []
 
     def __getattr__(self, name: str) -> Any:  # name, dim, dictionary() of the real one
         return getattr(self.inner, name)

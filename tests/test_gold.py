@@ -44,13 +44,13 @@ UNANSWERABLE_KINDS = {"unanswerable-ontopic", "unanswerable-offtopic"}
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def _load_lines(path=GOLD_PATH):
+def _load_lines(path):
     return path.read_text(encoding="utf-8").splitlines()
 
 
-def _load_gold(path=GOLD_PATH):
-    return [{**json.loads(line), "_set": name} for name, (p, *_) in SETS.items() if p == path
-            for line in _load_lines(path) if line.strip()]
+def _load_gold(name):
+    """The questions of one set, each tagged with the set's name."""
+    return [{**json.loads(line), "_set": name} for line in _load_lines(SETS[name][0]) if line.strip()]
 
 
 def _load_articles():
@@ -60,7 +60,7 @@ def _load_articles():
     }
 
 
-GOLD = [q for path, *_ in SETS.values() if path.exists() for q in _load_gold(path)]
+GOLD = [q for name, (path, *_) in SETS.items() if path.exists() for q in _load_gold(name)]
 ARTICLES = _load_articles() if ARTICLES_DIR.is_dir() else {}
 ANSWERABLE = [q for q in GOLD if q.get("answerable") is True]
 UNANSWERABLE = [q for q in GOLD if q.get("answerable") is False]
