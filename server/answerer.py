@@ -16,7 +16,7 @@ from server.abstain import Calibration, Evidence, confidence, squash_bm25
 from server.byline import asks_author, author_sentences, named_sources, without_sources
 from server.extract import Candidate, Weights, candidates, merge_adjacent, same_fact, select, with_context
 from server.qtype import expected
-from server.query import Vocabulary, names_known, repair
+from server.query import Vocabulary, names_known, question_problem, repair
 from server.records import Answer, Citation, Hit, Quote, RetrievedPassage
 from server.retrieve import Mode, Scores, dense_candidates, fuse
 
@@ -100,8 +100,9 @@ class Answerer:
         """The question checked, and the text to embed for it: without the sources it names, typos
         repaired. Cheap: callers that batch encodes (server.api.Asker) call it first."""
         question = question.strip()
-        if not question:
-            raise InvalidQuestion("The question is empty: type a question about the articles.")
+        problem = question_problem(question)
+        if problem:
+            raise InvalidQuestion(problem[:1].upper() + problem[1:] + ".")
         k = top_k or self.settings.top_k
         if not 1 <= k <= 20:
             raise InvalidQuestion(f"top_k must be between 1 and 20, not {k}.")

@@ -69,13 +69,24 @@ class Asker:
             return
         started = time.perf_counter()
         try:
-            vectors = self.answerer.embedder.embed_queries([j.prepared.query for j in batch])
-        except Exception as exc:  # the model failed: every waiting question gets the error
+            vectors = list(self.answerer.embedder.embed_queries([j.prepared.query for j in batch]))
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error, batch[0].done = exc, True
+                return
+            # One question the encoder refuses must not fail its batch-mates: encode each alone, so
+            # only the bad one gets the error (and a broken model still fails every question).
+            vectors = []
             for j in batch:
-                j.error, j.done = exc, True
-            return
+                try:
+                    vectors.append(self.answerer.embedder.embed_queries([j.prepared.query])[0])
+                except Exception as alone:
+                    j.error, j.done = alone, True
+                    vectors.append(None)
         encode_ms = (time.perf_counter() - started) * 1000
         for j, vector in zip(batch, vectors, strict=True):
+            if vector is None:
+                continue
             try:
                 p = j.prepared
                 answer = self.answerer.evaluate(p.question, p.k, query_vector=vector, encode_ms=encode_ms,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
@@ -12,6 +13,24 @@ from itertools import takewhile
 from index.text import STOPWORDS, TOKEN, fold, stem
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+MAX_QUESTION = 1000
+
+
+def question_problem(text: str) -> str | None:
+    """Why `text` (already trimmed) cannot be asked, or None. Checked before a question joins an encode
+    batch: one the tokenizer cannot take (a lone surrogate, e.g. from JSON "\\ud800") must fail alone,
+    and one of only invisible characters (zero-width spaces, NULs, other format or control characters)
+    is as empty as one of spaces."""
+    if not any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc") for ch in text):
+        return "question is empty: type a question about the articles"
+    if len(text) > MAX_QUESTION:
+        return f"question is {len(text)} characters long; the limit is {MAX_QUESTION}"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"question holds a character that is not valid Unicode text (U+{ord(text[exc.start]):04X} at "
+                f"position {exc.start}): send the question as UTF-8 text")
+    return None
 
 
 @dataclass(frozen=True)

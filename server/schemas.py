@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-MAX_QUESTION = 1000
+from server.query import MAX_QUESTION, question_problem
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: StrictStr = Field(description="1 to 1000 characters after trimming", examples=[
-        "What did Lavrov say about the agreement?"])
+    question: StrictStr = Field(
+        description=f"1 to {MAX_QUESTION} characters after trimming, not only invisible ones, valid Unicode",
+        examples=["What did Lavrov say about the agreement?"])
     top_k: StrictInt = Field(default=5, ge=1, le=20, description="passages to return, 1 to 20")
 
     @field_validator("question")
     @classmethod
     def _trimmed(cls, value: str) -> str:
         value = value.strip()
-        if not value:
-            raise ValueError("question is empty: type a question about the articles")
-        if len(value) > MAX_QUESTION:
-            raise ValueError(f"question is {len(value)} characters long; the limit is {MAX_QUESTION}")
+        problem = question_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

@@ -38,7 +38,8 @@ QUESTIONS = [LAVROV, "Why did bilateral trade fall?", "Has Iran received the Su-
 
 
 def ask(http: httpx.Client, body: Any) -> httpx.Response:
-    return http.post("/ask", json=body)
+    """POST the body as JSON with non-ASCII escaped, as browsers' JSON.stringify may send a lone surrogate."""
+    return http.post("/ask", content=json.dumps(body), headers={"content-type": "application/json"})
 
 
 def assert_error_shape(response: httpx.Response, status: int, *needles: str) -> dict[str, Any]:
@@ -114,6 +115,9 @@ BAD_BODIES = [
     ({"question": "   \n\t "}, "empty"),
     ({"question": "x" * 1001}, "1001 characters"),
     ({"question": "x" * 10_000}, "10000 characters"),
+    ({"question": "a \ud800 b"}, "not valid Unicode"),  # a lone surrogate: the tokenizer would raise
+    ({"question": "\u200b\u200b\ufeff"}, "empty"),  # zero-width characters only
+    ({"question": "\u0000\u0000 \u200d"}, "empty"),  # NULs and a joiner
     ({"question": "ok?", "top_k": 0}, "top_k"),
     ({"question": "ok?", "top_k": 21}, "top_k"),
     ({"question": "ok?", "top_k": -3}, "top_k"),
@@ -143,6 +147,7 @@ def test_invalid_json_bodies_are_422_with_a_message(http: httpx.Client, body: An
     (b"", {"content-type": "application/json"}, "missing"),
     (b'{"question": "ok?"}', {"content-type": "text/plain"}, "Content-Type: application/json"),
     (b'{"question": "ok?"}', {}, "Content-Type: application/json"),
+    (b'{"question": "a \xed\xa0\x80 b"}', {"content-type": "application/json"}, "not valid"),  # a surrogate, raw
 ])
 def test_malformed_bodies_are_422(http: httpx.Client, content: bytes, headers: dict[str, str],
                                   needle: str) -> None:
@@ -380,6 +385,51 @@ def test_questions_waiting_for_the_model_are_encoded_in_one_batch(answerer: Answ
     for q, a in zip(asked, answers, strict=True):
         assert a.question == q and a.timings_ms["encode"] > 0
         assert [x.text for x in a.quotes] == [x.text for x in answerer.ask(q).quotes]
+
+
+class Poisoned(CountingEmbedder):
+    """The real embedder, refusing any batch that holds a text with POISON in it (as a tokenizer refuses
+    text it cannot take)."""
+
+    def embed_queries(self, texts: list[str]) -> Any:
+        self.batches.append(len(texts))
+        if any("POISON" in t for t in texts):
+            raise ValueError("cannot tokenize")
+        return self.inner.embed_queries(texts)
+
+
+def test_one_bad_question_fails_alone_not_its_batch_mates(answerer: Answerer) -> None:
+    from server.api import Asker
+
+    poisoned = Poisoned(answerer.embedder)
+    asker = Asker(Answerer(answerer.index, poisoned, answerer.settings))  # type: ignore[arg-type]
+    asked = [LAVROV, "POISON pill?", "INSTC?", "Why did bilateral trade fall?"]
+    with asker._model:  # the model is busy: all four wait and are encoded in one batch
+        pool = ThreadPoolExecutor(len(asked))
+        futures = [pool.submit(asker, q) for q in asked]
+        deadline = time.monotonic() + 30
+        while len(asker._queue) < len(asked) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    with pytest.raises(ValueError, match="cannot tokenize"):
+        futures[1].result(timeout=60)
+    for q, f in zip(asked, futures, strict=True):
+        if q != asked[1]:
+            assert [x.text for x in f.result(timeout=60).quotes] == [x.text for x in answerer.ask(q).quotes], q
+    pool.shutdown()
+    assert poisoned.batches[0] == len(asked) and sorted(poisoned.batches[1:]) == [1, 1, 1, 1]
+
+
+def test_poisoned_requests_among_innocent_ones_fail_alone(live_server: str) -> None:
+    """Questions the tokenizer cannot take are refused before they join a batch; the rest all answer."""
+    bodies = [{"question": q} for q in QUESTIONS * 3] + [{"question": f"a \ud800 b {i}"} for i in range(6)]
+
+    def post(body: dict[str, Any]) -> int:
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            return ask(client, body).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(post, bodies))
+    assert codes == [200] * len(QUESTIONS) * 3 + [422] * 6
 
 
 def test_a_failing_model_fails_every_waiting_question(answerer: Answerer) -> None:
