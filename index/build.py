@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import shutil
 import time
 from collections.abc import Callable
@@ -13,7 +15,7 @@ import numpy as np
 from index.chunk import chunk
 from index.clean import clean
 from index.embed import Embedder, model_name
-from index.errors import NoUsableArticles, VerbatimError
+from index.errors import IndexMismatch, IndexWriteFailed, NoUsableArticles, VerbatimError
 from index.load import load_folder
 from index.records import Article, Metadata, Passage, Sentence, Skipped
 from index.sentences import split_sentences
@@ -26,8 +28,9 @@ from index.store import (
     folder_size,
     now_iso,
     read_folder,
-    swap_in,
+    write_folder,
 )
+from index.swap import remove_stale, staging_for, swap_in
 from index.text import lexical_version, lexicon, terms
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
@@ -113,12 +116,19 @@ def embedding_text(title: str, passage: str) -> str:
     return f"{title}\n{passage}"
 
 
-def reusable(previous: Path, settings: Settings, model: str, dim: int | None) -> IndexData | None:
-    """The previous index if it was built the same way (format, model, pipeline, chunking), else None.
-    `dim` None: the model is not loaded yet, and its name stands for its dimension."""
+def reusable(previous: Path, settings: Settings, model: str, dim: int | None,
+             warnings: list[str]) -> IndexData | None:
+    """The previous index if it is intact (every checksum verified) and was built the same way (format,
+    model, pipeline, chunking), else None. A damaged one is named in `warnings` and nothing of it is
+    reused. `dim` None: the model is not loaded yet, and its name stands for its dimension."""
+    if not previous.exists() and not previous.with_name(previous.name + ".previous").exists():
+        return None
     try:
         data = read_folder(previous)
-    except VerbatimError:
+    except IndexMismatch:
+        return None
+    except VerbatimError as exc:
+        warnings.append(f"the previous index cannot be reused, every article is embedded again: {exc}")
         return None
     m = data.manifest
     same = (m.format_version == FORMAT_VERSION and m.model == model and (dim is None or m.dim == dim)
@@ -132,9 +142,13 @@ def chunking(settings: Settings) -> dict[str, int]:
 
 
 def pieces_from(data: IndexData) -> dict[str, Piece]:
-    """Split a loaded index back into per-article pieces, keyed by content hash."""
+    """Split a loaded index back into per-article pieces, keyed by content hash. An article whose text
+    does not hash to what the manifest records is left out (and so embedded again)."""
     found: dict[str, Piece] = {}
     for doc_id, article in data.articles.items():
+        recorded = data.manifest.article_hashes.get(doc_id)
+        if recorded != article.sha256 or hashlib.sha256(article.text.encode("utf-8")).hexdigest() != recorded:
+            continue
         s_idx = [i for i, s in enumerate(data.sentences) if s.doc_id == doc_id]
         p_idx = [i for i, p in enumerate(data.passages) if p.doc_id == doc_id]
         base = s_idx[0] if s_idx else 0
@@ -207,13 +221,17 @@ def build(
     articles_dir = articles_dir or settings.articles_dir
     out = out or settings.index_dir
     corpus = load_folder(articles_dir, settings.max_article_mb)
+    warnings = list(corpus.warnings)
+    removed_stale = remove_stale(out)
+    if removed_stale:
+        warnings.append(f"removed what killed builds left: {', '.join(sorted(removed_stale))}")
     if not corpus.articles:
         reasons = "; ".join(f"{s.filename}: {s.reason}" for s in corpus.skipped) or "no .txt, .md or .html files"
         raise NoUsableArticles(f"No usable article in {articles_dir} ({reasons}). Add article files and retry.")
     # The model loads only if something needs embedding: an unchanged corpus rebuilds in a second.
     model_dir = None if embedder else settings.resolved_model_dir()
     name = embedder.name if embedder else model_name(model_dir)  # type: ignore[arg-type]
-    previous = reusable(out, settings, name, embedder.dim if embedder else None)
+    previous = reusable(out, settings, name, embedder.dim if embedder else None, warnings)
     old = pieces_from(previous) if previous else {}
     pieces: list[Piece] = []
     todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
@@ -255,15 +273,18 @@ def build(
         chunking=chunking(settings), pipeline=PIPELINE_VERSION, built_at=now_iso(),
         build_seconds=round(time.perf_counter() - started, 2),
         article_hashes={p.article.doc_id: p.article.sha256 for p in pieces}, lexical=lexical_version(),
+        articles_dir=str(articles_dir.resolve()),
     )
     data = assemble(pieces, manifest, skipped, dim)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f"{out.name}.building-{int(time.time() * 1000)}")
+    staging = staging_for(out)
     try:
-        from index.store import write_folder
-
+        out.parent.mkdir(parents=True, exist_ok=True)
         write_folder(data, staging)
         swap_in(staging, out)
+    except OSError as exc:
+        full = " (the disk is full: free some space)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        raise IndexWriteFailed(f"Cannot write the index to {out.parent}: {exc.strerror or exc}{full}; the previous "
+                               "index (if any) is untouched. Fix that and run the build again.") from exc
     finally:
         # Also on Ctrl-C: a half-written folder is removed and the previous index is untouched.
         shutil.rmtree(staging, ignore_errors=True)
@@ -272,7 +293,7 @@ def build(
         out=out, articles=len(pieces), passages=manifest.passages, sentences=manifest.sentences,
         embedded=len(todo), reused=len(pieces) - len(todo),
         removed=sum(1 for doc_id in (previous.articles if previous else {}) if doc_id not in current),
-        skipped=skipped, warnings=corpus.warnings, seconds=time.perf_counter() - started,
+        skipped=skipped, warnings=warnings, seconds=time.perf_counter() - started,
         size_bytes=folder_size(out),
     )
 

@@ -27,3 +27,7 @@ class IndexMismatch(VerbatimError):
 
 class IndexCorrupt(VerbatimError):
     pass
+
+
+class IndexWriteFailed(VerbatimError):
+    pass

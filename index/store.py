@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
+import types
+import typing
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from index.errors import IndexCorrupt, IndexMismatch
+from index.integrity import MANIFEST, FileSums, checksums, problems, sync_tree
 from index.records import Article, Metadata, Passage, Sentence, Skipped
+from index.swap import REBUILD, crash_point, resolve
 from index.text import Lexicon, lexical_version
 
-FORMAT_VERSION = 3
-MANIFEST = "manifest.json"
-REBUILD = "rebuild it with `python -m index build` (or `make index`)"
+# 4: the manifest records a checksum of every file (`files`) and the articles folder it was built from.
+FORMAT_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Manifest:
     build_seconds: float
     article_hashes: dict[str, str] = field(default_factory=dict)
     lexical: str = ""  # index.text.lexical_version() of the stop words, aliases and stemmer used for terms
+    files: FileSums = field(default_factory=dict)  # every other file of the folder: bytes and SHA-256
+    articles_dir: str = ""  # the folder the articles were read from (absolute)
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,9 @@ def _read_jsonl(path: Path) -> list[Any]:
         return [json.loads(line) for line in src if line.strip()]
 
 
-def write_folder(data: IndexData, folder: Path) -> None:
-    """Write every part of the index into `folder` (which must be new and empty)."""
+def write_folder(data: IndexData, folder: Path) -> Manifest:
+    """Write every part of the index into `folder` (which must be new and empty), flushed to the disk,
+    and return the manifest written, with the checksum of every file."""
     import faiss
 
     folder.mkdir(parents=True, exist_ok=False)
@@ -82,6 +87,7 @@ def write_folder(data: IndexData, folder: Path) -> None:
         {"doc_id": a.doc_id, "filename": a.filename, "sha256": a.sha256, **asdict(a.meta), "text": a.text}
         for a in data.articles.values()
     ])
+    crash_point("articles-written")
     _jsonl(folder / "sentences.jsonl", [[s.doc_id, s.start, s.end, int(s.heading), s.block] for s in data.sentences])
     _jsonl(folder / "passages.jsonl", [
         [p.doc_id, p.start, p.end, p.first_sentence, p.last_sentence] for p in data.passages
@@ -99,48 +105,70 @@ def write_folder(data: IndexData, folder: Path) -> None:
     (folder / "lexicon.json").write_text(json.dumps({
         "sentence_terms": [sorted(t) for t in lex.sentence_terms], "document_frequency": lex.document_frequency,
         "passages": lex.passages, "words": dict(lex.words)}, ensure_ascii=False))
+    crash_point("files-written")
+    # Hashing reads every file back anyway: the same pass flushes it to the disk.
+    manifest = replace(data.manifest, files=checksums(folder, sync=True))
+    crash_point("files-flushed")
     # The manifest goes last: a folder without one was never finished.
-    (folder / MANIFEST).write_text(json.dumps(asdict(data.manifest), indent=2, ensure_ascii=False))
+    with (folder / MANIFEST).open("w", encoding="utf-8") as out:
+        out.write(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
+        out.flush()
+        os.fsync(out.fileno())
+    sync_tree(folder)
+    crash_point("manifest-written")
+    return manifest
 
 
-def swap_in(new: Path, target: Path) -> None:
-    """Replace `target` by the finished folder `new`; `target` is never left half-written."""
-    previous = target.with_name(target.name + ".previous")
-    if previous.exists():
-        shutil.rmtree(previous)
-    if target.exists():
-        os.replace(target, previous)
-    os.replace(new, target)
-    shutil.rmtree(previous, ignore_errors=True)
-
-
-def resolve(folder: Path) -> Path:
-    """The folder to read: `folder`, or its `.previous` twin if a swap was cut off between two renames."""
-    if (folder / MANIFEST).is_file():
-        return folder
-    previous = folder.with_name(folder.name + ".previous")
-    if not folder.exists() and (previous / MANIFEST).is_file():
-        return previous
-    if folder.exists():
-        raise IndexCorrupt(f"{folder} has no {MANIFEST}: it is not a finished index; {REBUILD}.")
-    raise IndexNotFound(f"No index at {folder}: build one with `python -m index build --out {folder}`.")
+def conforms(value: Any, hint: Any) -> bool:
+    """Whether a value read from JSON has the type a dataclass field declares (int is not bool)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(conforms(value, a) for a in args)
+    if origin is dict:
+        return isinstance(value, dict) and all(conforms(k, args[0]) and conforms(v, args[1])
+                                               for k, v in value.items())
+    if origin is list:
+        return isinstance(value, list) and all(conforms(v, args[0]) for v in value)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, origin or hint)
 
 
 def read_manifest(folder: Path) -> Manifest:
+    """The manifest of an index folder, checked field by field; any damage is IndexCorrupt."""
     path = resolve(folder) / MANIFEST
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: not UTF-8, not JSON
         raise IndexCorrupt(f"{path} cannot be read ({exc}); {REBUILD}.") from exc
+    if not isinstance(raw, dict):
+        raise IndexCorrupt(f"{path} is not a manifest (a JSON {type(raw).__name__}); {REBUILD}.")
     if raw.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(
-            f"The index at {folder} has format {raw.get('format_version')}, this version reads format "
+            f"The index at {folder} has format {raw.get('format_version')!r}, this version reads format "
             f"{FORMAT_VERSION}; {REBUILD}."
         )
+    hints = typing.get_type_hints(Manifest)
+    wrong = sorted(k for k, v in raw.items() if k in hints and not conforms(v, hints[k]))
+    if wrong or not raw.get("files"):
+        what = f"wrong types in {', '.join(wrong)}" if wrong else "no file checksums"
+        raise IndexCorrupt(f"{path} is not a valid manifest ({what}); {REBUILD}.")
     try:
         return Manifest(**raw)
     except TypeError as exc:
         raise IndexCorrupt(f"{path} is not a valid manifest ({exc}); {REBUILD}.") from exc
+
+
+def verify(folder: Path, manifest: Manifest) -> None:
+    """Refuse a folder whose files are not those its manifest records (IndexCorrupt, one line)."""
+    found = problems(folder, manifest.files)
+    if found:
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        raise IndexCorrupt(f"The index at {folder} is damaged: {found[0]}{more}; {REBUILD}.")
 
 
 def check_model(manifest: Manifest, model: str, dim: int, folder: Path) -> None:
@@ -169,9 +197,12 @@ def read_folder(folder: Path) -> IndexData:
 
     manifest = read_manifest(folder)
     folder = resolve(folder)
+    verify(folder, manifest)
     try:
         articles = {}
         for row in _read_jsonl(folder / "articles.jsonl"):
+            if not all(isinstance(row.get(k), str) for k in ("doc_id", "filename", "text", "sha256")):
+                raise TypeError("an article row lacks a string doc_id, filename, text or sha256")
             meta = Metadata(**{k: row.get(k) for k in ("title", "source", "author", "published")})
             articles[row["doc_id"]] = Article(row["doc_id"], row["filename"], row["text"], row["sha256"], meta)
         sentences = [
@@ -195,13 +226,38 @@ def read_folder(folder: Path) -> IndexData:
         raw = json.loads((folder / "lexicon.json").read_text(encoding="utf-8"))
         lexicon = Lexicon([frozenset(t) for t in raw["sentence_terms"]], dict(raw["document_frequency"]),
                           int(raw["passages"]), Counter(raw["words"]))
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
-        raise IndexCorrupt(f"The index at {folder} is damaged ({exc}); {REBUILD}.") from exc
-    if len(passages) != faiss_index.ntotal or not len(sentences) == len(sentence_vectors) == len(context_vectors) \
-            == len(lexicon.sentence_terms):
-        raise IndexCorrupt(f"The index at {folder} is inconsistent (vector counts differ); {REBUILD}.")
+    except (OSError, EOFError, LookupError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+        # LookupError: a key or row missing; ValueError: not UTF-8, not JSON, a truncated .npy
+        raise IndexCorrupt(f"The index at {folder} is damaged ({type(exc).__name__}: {exc}); {REBUILD}.") from exc
+    problem = inconsistency(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
+                            context_vectors, faiss_index, lexicon)
+    if problem:
+        raise IndexCorrupt(f"The index at {folder} is inconsistent ({problem}); {REBUILD}.")
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
                      context_vectors, faiss_index, bm25, neighbours, skipped, lexicon)
+
+
+def inconsistency(manifest: Manifest, articles: dict[str, Article], sentences: list[Sentence],
+                  passages: list[Passage], passage_vectors: np.ndarray, sentence_vectors: np.ndarray,
+                  context_vectors: np.ndarray, faiss_index: Any, lexicon: Lexicon) -> str | None:
+    """What does not fit together in a loaded index (None when all of it does)."""
+    for name, vectors, rows in (("passage", passage_vectors, len(passages)),
+                                ("sentence", sentence_vectors, len(sentences)),
+                                ("context", context_vectors, len(sentences))):
+        if vectors.dtype != np.float32 or vectors.shape != (rows, manifest.dim):
+            return f"{name} vectors are {vectors.dtype} {vectors.shape}, not float32 ({rows}, {manifest.dim})"
+    if faiss_index.ntotal != len(passages) or faiss_index.d != manifest.dim:
+        return f"the FAISS index holds {faiss_index.ntotal} vectors of {faiss_index.d}, not {len(passages)}"
+    if len(lexicon.sentence_terms) != len(sentences):
+        return "the lexicon and the sentences differ in number"
+    if set(articles) != set(manifest.article_hashes) or (manifest.articles, manifest.passages,
+                                                         manifest.sentences) != (len(articles), len(passages),
+                                                                                 len(sentences)):
+        return "the manifest's counts or article ids differ from the files"
+    spans_ok = all(0 <= s.start <= s.end <= len(articles[s.doc_id].text) for s in sentences) and all(
+        0 <= p.start <= p.end <= len(articles[p.doc_id].text) and 0 <= p.first_sentence <= p.last_sentence
+        < len(sentences) for p in passages)
+    return None if spans_ok else "a span points outside its article"
 
 
 def folder_size(folder: Path) -> int:

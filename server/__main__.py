@@ -16,22 +16,30 @@ if TYPE_CHECKING:
 
 
 def prepare(settings: Settings) -> Answerer:
-    """Load the model and the index, building the index from settings.articles_dir first if it is missing."""
+    """Load the model and the index. A missing index is built from settings.articles_dir first, but only
+    in the default folder: a folder the user named may be meant for other articles, so it is never
+    filled from the default ones."""
     from index.build import build
     from index.embed import Embedder
     from index.errors import IndexNotFound
+    from index.settings import Settings
     from index.store import read_manifest
     from server.answerer import Answerer
 
-    embedder = Embedder(settings.resolved_model_dir())
     try:
         read_manifest(settings.index_dir)
     except IndexNotFound:
+        if settings.index_dir != Settings.model_fields["index_dir"].default:
+            raise IndexNotFound(
+                f"No index at {settings.index_dir}. Build it from the articles it is for, then run this again: "
+                f"`python -m index build --articles DIR --out {settings.index_dir}`.") from None
+        embedder = Embedder(settings.resolved_model_dir())
         print(f"No index at {settings.index_dir}: building it from {settings.articles_dir} first.",
               flush=True)
         report = build(settings, embedder=embedder, progress=True)
         print(report.summary(), flush=True)
-    return Answerer.load(settings, embedder=embedder)
+        return Answerer.load(settings, embedder=embedder)
+    return Answerer.load(settings)
 
 
 def log_config() -> dict[str, Any]:
@@ -71,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Serve Verbatim's chat page and JSON API.")
     parser.add_argument("--host", help="address to bind (default: VERBATIM_HOST, else 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to bind (default: VERBATIM_PORT, else 8000)")
-    parser.add_argument("--index", type=Path, help="index folder (default: VERBATIM_INDEX_DIR, else "
-                        "var/index); built from VERBATIM_ARTICLES_DIR when missing")
+    parser.add_argument("--index", type=Path, help="index folder (default: VERBATIM_INDEX_DIR, else var/index, "
+                        "built from VERBATIM_ARTICLES_DIR when missing; a folder you name must exist)")
     args = parser.parse_args(argv)
 
     from index.cli import guarded
