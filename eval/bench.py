@@ -3,8 +3,9 @@
 Measures, each `repeats` times (medians reported): in-process answer latency (Answerer.ask), the floor
 (embedder.embed_queries([q]) with the same model in the same run), /ask over HTTP through a real server
 subprocess (sequential p50/p95/p99; 8 concurrent clients: throughput and p95), server cold start
-(process start until /api/health answers), a fresh index build of the seed articles, and peak RSS of
-the server and of this process. Requests go to 127.0.0.1 only, in bounded loops.
+(process start until /api/health answers), a fresh index build of the seed articles, the cost of
+verifying the index's checksums (and its rate, extrapolated to 100,000 articles), and peak RSS of the
+server and of this process. Requests go to 127.0.0.1 only, in bounded loops.
 """
 
 from __future__ import annotations
@@ -112,6 +113,35 @@ def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path) -> d
             proc.wait()
 
 
+def verification(index_dir: Path, sample_mb: int = 256) -> dict[str, float]:
+    """What checking the index's checksums costs at load: on the index itself as the server does it (files
+    unchanged since the build are not hashed again) and in full, and the full rate over a `sample_mb` MB
+    file of random bytes, extrapolated to 100,000 articles at the seed index's bytes per article."""
+    from index.integrity import checksums, problems
+    from index.store import folder_size, read_manifest
+
+    manifest = read_manifest(index_dir)
+    times = []
+    for full in (False, True):
+        t = time.perf_counter()
+        if problems(index_dir, manifest.files, full=full):
+            raise EvalError(f"the index at {index_dir} fails its own checksums")
+        times.append((time.perf_counter() - t) * 1000)
+    with tempfile.TemporaryDirectory(prefix="bench-verify-") as tmp:
+        folder = Path(tmp)
+        with (folder / "sample.bin").open("wb") as out:
+            for _ in range(sample_mb):
+                out.write(os.urandom(1 << 20))
+        sums = checksums(folder)
+        t = time.perf_counter()
+        problems(folder, sums)
+        rate = sample_mb / (time.perf_counter() - t)
+    per_article = folder_size(index_dir) / max(manifest.articles, 1)
+    return {"verify_index_ms": round(times[0], 2), "verify_full_ms": round(times[1], 2),
+            "verify_full_mb_per_s": round(rate, 1),
+            "verify_full_100k_articles_s": round(per_article * 100_000 / 1e6 / rate, 2)}
+
+
 def timed_ask(client: Any, question: str) -> float:
     t = time.perf_counter()
     response = client.post("/ask", json={"question": question, "top_k": 5})
@@ -178,7 +208,8 @@ def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) 
             build(settings, out=Path(tmp) / "index", embedder=embedder, progress=False, say=lambda _: None)
             build_s = time.perf_counter() - t
         runs.append({**{f"floor_{k}_ms": v for k, v in pct(floor).items()},
-                     **{f"answer_{k}_ms": v for k, v in pct(answers).items()}, "build_s": round(build_s, 2)})
+                     **{f"answer_{k}_ms": v for k, v in pct(answers).items()}, "build_s": round(build_s, 2),
+                     **verification(index_dir)})
         say(f"Run {r + 1}/{repeats}: server ...")
         measured = serve_and_measure(index_dir, questions, log)
         if measured is None:

@@ -1,4 +1,5 @@
-"""`python -m index build [--articles DIR] [--out DIR]`: build the index with progress and a summary."""
+"""`python -m index build [--articles DIR] [--out DIR]`: build the index with progress and a summary;
+`python -m index verify [--out DIR]`: hash every file of an index against its manifest."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument("--articles", type=Path, help="folder of articles (default: VERBATIM_ARTICLES_DIR)")
     build_cmd.add_argument("--out", type=Path, help="index folder to write (default: VERBATIM_INDEX_DIR)")
     build_cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+    verify_cmd = sub.add_parser("verify", help="hash every file of an index folder against its manifest")
+    verify_cmd.add_argument("--out", type=Path, help="index folder to check (default: VERBATIM_INDEX_DIR)")
     args = parser.parse_args(argv)
 
     from index.build import build
@@ -21,6 +24,15 @@ def main(argv: list[str] | None = None) -> int:
     from index.settings import Settings
 
     def run() -> int:
+        if args.command == "verify":
+            from index.store import read_manifest, verify
+            from index.swap import resolve
+
+            folder = args.out or Settings().index_dir
+            manifest = read_manifest(folder)
+            verify(resolve(folder), manifest, full=True)
+            print(f"{folder}: all {len(manifest.files)} files match their checksums.")
+            return 0
         report = build(Settings(), args.articles, args.out, progress=not args.quiet)
         print(report.summary())
         return 0

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import IndexCorrupt, IndexMismatch
-from index.integrity import MANIFEST, FileSums, checksums, problems, sync_tree
+from index.integrity import MANIFEST, FileSums, checksums, problems, record_stats, sync_tree
 from index.records import Article, Metadata, Passage, Sentence, Skipped
 from index.swap import REBUILD, crash_point, resolve
 from index.text import Lexicon, lexical_version
@@ -114,6 +114,7 @@ def write_folder(data: IndexData, folder: Path) -> Manifest:
         out.write(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
         out.flush()
         os.fsync(out.fileno())
+    record_stats(folder)
     sync_tree(folder)
     crash_point("manifest-written")
     return manifest
@@ -163,9 +164,10 @@ def read_manifest(folder: Path) -> Manifest:
         raise IndexCorrupt(f"{path} is not a valid manifest ({exc}); {REBUILD}.") from exc
 
 
-def verify(folder: Path, manifest: Manifest) -> None:
-    """Refuse a folder whose files are not those its manifest records (IndexCorrupt, one line)."""
-    found = problems(folder, manifest.files)
+def verify(folder: Path, manifest: Manifest, full: bool = False) -> None:
+    """Refuse a folder whose files are not those its manifest records (IndexCorrupt, one line);
+    `full` hashes every file, even those unchanged since the build."""
+    found = problems(folder, manifest.files, full)
     if found:
         more = f" and {len(found) - 1} more" if len(found) > 1 else ""
         raise IndexCorrupt(f"The index at {folder} is damaged: {found[0]}{more}; {REBUILD}.")

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import pytest
 
 from index.build import build
 from index.errors import IndexCorrupt, IndexWriteFailed, VerbatimError
-from index.integrity import checksums
+from index.integrity import checksums, record_stats, unchanged_since_build
 from index.settings import Settings
 from index.store import read_folder, read_manifest
 from tests.conftest import REPO
@@ -63,8 +64,12 @@ def refused(folder: Path) -> str:
 
 @pytest.fixture()
 def copy_of_seed(seed_index: Path, tmp_path: Path) -> Path:
+    """A copy of the seed index with its stat.json recorded afresh, as if built there: the server's fast
+    path (files unchanged since the build are not hashed again) applies to it."""
     folder = tmp_path / "index"
     shutil.copytree(seed_index, folder)
+    record_stats(folder)
+    assert unchanged_since_build(folder) == set(read_manifest(folder).files)
     return folder
 
 
@@ -75,7 +80,7 @@ def index_files(seed_index: Path) -> list[str]:
 def test_the_manifest_records_every_file(seed_index: Path) -> None:
     manifest = read_manifest(seed_index)
     on_disk = sorted(p.relative_to(seed_index).as_posix() for p in seed_index.rglob("*") if p.is_file())
-    assert sorted([*manifest.files, "manifest.json"]) == on_disk
+    assert sorted([*manifest.files, "manifest.json", "stat.json"]) == on_disk
     assert manifest.files == checksums(seed_index)
     assert manifest.articles_dir == str((REPO / "data" / "articles").resolve())
 
@@ -94,10 +99,36 @@ def test_every_damaged_file_is_refused(copy_of_seed: Path, seed_index: Path, dam
     for name in index_files(seed_index):
         shutil.rmtree(copy_of_seed)
         shutil.copytree(seed_index, copy_of_seed)
+        record_stats(copy_of_seed)
         if damage == "one byte flipped" and (copy_of_seed / name).stat().st_size == 0:
             continue
         DAMAGES[damage](copy_of_seed / name)
         assert name in refused(copy_of_seed), (name, damage)
+
+
+def test_an_edit_that_restores_the_mtime_is_still_refused(copy_of_seed: Path) -> None:
+    path = copy_of_seed / "passage_vectors.npy"
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert "passage_vectors.npy has changed" in refused(copy_of_seed)
+
+
+def test_verify_hashes_every_file_even_those_unchanged_since_the_build(copy_of_seed: Path) -> None:
+    from index.store import verify
+
+    manifest = read_manifest(copy_of_seed)
+    verify(copy_of_seed, manifest, full=True)
+    (copy_of_seed / "stat.json").write_text(json.dumps({}))  # no record: everything is hashed
+    read_folder(copy_of_seed)
+    result = subprocess.run([sys.executable, "-m", "index", "verify", "--out", str(copy_of_seed)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "files match their checksums" in result.stdout, result.stderr
+    wrong = {**manifest.files, "lexicon.json": {**manifest.files["lexicon.json"], "sha256": "0" * 64}}
+    with pytest.raises(IndexCorrupt, match="lexicon.json has changed"):
+        verify(copy_of_seed, replace(manifest, files=wrong), full=True)
 
 
 def test_an_article_edited_inside_the_index_is_refused(copy_of_seed: Path) -> None:
