@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 
 def prepare(settings: Settings) -> Answerer:
-    """Load the model and the index. A missing index is built from settings.articles_dir first, but only
-    in the default folder: a folder the user named may be meant for other articles, so it is never
-    filled from the default ones."""
+    """Load the model and the index. A missing index is built from settings.articles_dir first, unless
+    the user named the index folder but not the articles: a folder they named may be meant for other
+    articles, so it is never filled from the default ones."""
     from index.build import build
     from index.embed import Embedder
     from index.errors import IndexNotFound
@@ -29,7 +29,9 @@ def prepare(settings: Settings) -> Answerer:
     try:
         read_manifest(settings.index_dir)
     except IndexNotFound:
-        if settings.index_dir != Settings.model_fields["index_dir"].default:
+        defaults = Settings.model_fields
+        if settings.index_dir != defaults["index_dir"].default and \
+                settings.articles_dir == defaults["articles_dir"].default:
             raise IndexNotFound(
                 f"No index at {settings.index_dir}. Build it from the articles it is for, then run this again: "
                 f"`python -m index build --articles DIR --out {settings.index_dir}`.") from None
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", help="address to bind (default: VERBATIM_HOST, else 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to bind (default: VERBATIM_PORT, else 8000)")
     parser.add_argument("--index", type=Path, help="index folder (default: VERBATIM_INDEX_DIR, else var/index, "
-                        "built from VERBATIM_ARTICLES_DIR when missing; a folder you name must exist)")
+                        "built from VERBATIM_ARTICLES_DIR when missing; a folder you name only from articles you name)")
     args = parser.parse_args(argv)
 
     from index.cli import guarded
