@@ -142,8 +142,8 @@ def answer_scores(q: GoldQuestion, spans: Sequence[tuple[int, int]], answer: Ans
 
 def verbatim_check(answer: Answer, texts: Mapping[str, str],
                    sentences: frozenset[tuple[str, int, int]]) -> tuple[int, list[str]]:
-    """(spans checked, failures): each quote must equal article_text[start:end]; each also_in citation
-    must be a whole sentence of its article, within its text."""
+    """(spans checked, failures): each quote must equal article_text[start:end]; each also_in and
+    differs_in citation must be a whole sentence of its article, within its text."""
     failures = []
     checked = 0
     for quote in answer.quotes:
@@ -151,7 +151,7 @@ def verbatim_check(answer: Answer, texts: Mapping[str, str],
         text = texts.get(quote.doc_id)
         if text is None or not quote.text or text[quote.start:quote.end] != quote.text:
             failures.append(f"quote {quote.doc_id}[{quote.start}:{quote.end}] is not verbatim")
-        for c in quote.also_in:
+        for c in quote.also_in + quote.differs_in:
             checked += 1
             cited = texts.get(c.doc_id)
             inside = cited is not None and 0 <= c.start < c.end <= len(cited)

@@ -14,7 +14,16 @@ from index.store import IndexData, check_lexical, check_model, read_folder
 from index.text import terms
 from server.abstain import Calibration, Evidence, confidence, squash_bm25
 from server.byline import asks_author, author_sentences, named_sources, without_sources
-from server.extract import Candidate, Weights, candidates, merge_adjacent, same_fact, select, with_context
+from server.extract import (
+    Candidate,
+    Weights,
+    candidates,
+    differs,
+    merge_adjacent,
+    same_fact,
+    select,
+    with_context,
+)
 from server.qtype import expected
 from server.query import Vocabulary, names_known, question_problem, repair
 from server.records import Answer, Citation, Hit, Quote, RetrievedPassage
@@ -196,30 +205,42 @@ class Answerer:
             ids = with_context([c.sentence for c in group], sentences, question, scores, weights.follow_ratio)
             first, last = sentences[ids[0]], sentences[ids[-1]]
             text = self.index.articles[first.doc_id].text
-            cited = self.also_in(ids, twins, dup) if options.collapse_duplicates else ()
+            cited, differing = self.citations(ids, twins, dup) if options.collapse_duplicates else ((), ())
             best = sentences[max(group, key=lambda c: c.score).sentence]
             quotes.append(Quote(text[first.start:last.end], first.doc_id, self.title(first.doc_id), first.start,
-                                last.end, round(max(c.score for c in group), 4), cited, (best.start, best.end)))
+                                last.end, round(max(c.score for c in group), 4), cited, (best.start, best.end),
+                                differing))
         return quotes
 
-    def also_in(self, ids: list[int], twins: dict[int, list[int]], threshold: float) -> tuple[Citation, ...]:
-        """Other articles stating the same: near-duplicates among the candidates and, precomputed at
-        build time, anywhere in the corpus. One citation per article, the closest sentence."""
-        own = self.index.sentences[ids[0]].doc_id
-        best: dict[str, tuple[float, int]] = {}
+    def citations(self, ids: list[int], twins: dict[int, list[int]],
+                  threshold: float) -> tuple[tuple[Citation, ...], tuple[Citation, ...]]:
+        """Other articles on the same thing: (also_in, differs_in). also_in: near-duplicates among the
+        candidates and, precomputed at build time, anywhere in the corpus; differs_in: sentences as
+        similar that give other figures or dates. One citation per article, the closest sentence."""
+        sentences = self.index.sentences
+        own = sentences[ids[0]].doc_id
+        same: dict[str, tuple[float, int]] = {}
+        other: dict[str, tuple[float, int]] = {}
         for i in ids:
             for j in twins.get(i, []):
-                best[self.index.sentences[j].doc_id] = (2.0, j)
+                same[sentences[j].doc_id] = (2.0, j)
             for n in self.index.neighbours.get(i, []):
-                doc = self.index.sentences[n.sentence].doc_id
-                other = self.index.sentences[n.sentence]
-                if doc != own and same_fact(self.index.sentences[i].text, other.text, n.similarity, threshold) \
-                        and best.get(doc, (0.0, 0))[0] < n.similarity:
-                    best[doc] = (n.similarity, n.sentence)
+                doc = sentences[n.sentence].doc_id
+                if doc == own:
+                    continue
+                a, b = sentences[i].text, sentences[n.sentence].text
+                found = same if same_fact(a, b, n.similarity, threshold) else \
+                    other if differs(a, b, n.similarity, threshold) else None
+                if found is not None and found.get(doc, (0.0, 0))[0] < n.similarity:
+                    found[doc] = (n.similarity, n.sentence)
+        other = {doc: v for doc, v in other.items() if doc not in same}  # it also says the same elsewhere
+        return self._cite(same), self._cite(other)
+
+    def _cite(self, best: dict[str, tuple[float, int]]) -> tuple[Citation, ...]:
         citations = []
         for doc, (_, j) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0])):
             s = self.index.sentences[j]
-            citations.append(Citation(doc, self.title(doc), s.start, s.end))
+            citations.append(Citation(doc, self.title(doc), s.start, s.end, s.text))
         return tuple(citations)
 
     def quoted_first(self, hits: list[Hit], quotes: list[Quote]) -> list[Hit]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.records import Sentence
+from server.facts import conflict, differ
 from server.qtype import Want, has_kind
 from server.records import Hit
 
@@ -50,21 +51,14 @@ def coverage(question_terms: dict[str, float], sentence_terms: frozenset[str]) -
     return sum(w for t, w in question_terms.items() if t in sentence_terms) / total
 
 
-FACT = re.compile(r"\d+(?:[.,]\d+)?|\b(?:january|february|march|april|may|june|july|august|september|october|"
-                  r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
-
-
-def facts(text: str) -> frozenset[str]:
-    """The numbers, months and weekdays a sentence states."""
-    return frozenset(m.group(0).lower() for m in FACT.finditer(text))
-
-
 def same_fact(a: str, b: str, similarity: float, threshold: float) -> bool:
     """Two sentences state the same fact: similar enough, and not giving different figures or dates."""
-    if similarity < threshold:
-        return False
-    fa, fb = facts(a), facts(b)
-    return not (fa and fb and fa.isdisjoint(fb))
+    return similarity >= threshold and not conflict(a, b)
+
+
+def differs(a: str, b: str, similarity: float, threshold: float) -> bool:
+    """Two sentences report the same thing with different figures or dates ($5 billion against $4 billion)."""
+    return similarity >= threshold and differ(a, b)
 
 
 def candidates(

@@ -17,15 +17,19 @@ class Hit:
 
 @dataclass(frozen=True)
 class Citation:
+    """A sentence of another article: text == article_text[start:end]."""
+
     doc_id: str
     title: str
     start: int
     end: int
+    text: str = ""
 
 
 @dataclass(frozen=True)
 class Quote:
-    """A verbatim span: text == article_text[start:end]; also_in cites articles stating the same fact."""
+    """A verbatim span: text == article_text[start:end]; also_in cites articles stating the same fact,
+    differs_in articles reporting the same thing with other figures or dates."""
 
     text: str
     doc_id: str
@@ -35,6 +39,7 @@ class Quote:
     score: float
     also_in: tuple[Citation, ...] = ()
     focus: tuple[int, int] = (0, 0)  # the best-scoring sentence's span: the answer proper, without context
+    differs_in: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True)

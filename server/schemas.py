@@ -30,6 +30,7 @@ class CitationOut(BaseModel):
     title: str
     start: int
     end: int
+    text: str = Field(description="exactly article_text[start:end] of the cited article")
 
 
 class QuoteOut(BaseModel):
@@ -40,6 +41,8 @@ class QuoteOut(BaseModel):
     end: int
     score: float
     also_in: list[CitationOut] = Field(default_factory=list, description="other articles stating the same")
+    differs_in: list[CitationOut] = Field(
+        default_factory=list, description="other articles reporting the same thing with different figures or dates")
 
 
 class PassageOut(BaseModel):

@@ -43,3 +43,17 @@ def answerer(seed_settings: Settings, seed_index: Path, embedder: Embedder):  # 
     from server.answerer import Answerer
 
     return Answerer.load(seed_settings, embedder=embedder)
+
+
+FACTS_ARTICLES = REPO / "tests" / "fixtures" / "facts"
+
+
+@pytest.fixture(scope="session")
+def facts_answerer(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder):  # type: ignore[no-untyped-def]
+    """Three short articles written for the tests: two state one investment ($5 billion), one gives
+    another figure ($4 billion) and another treaty date (January 17 against the end of the year)."""
+    from server.answerer import Answerer
+
+    settings = Settings(articles_dir=FACTS_ARTICLES, index_dir=tmp_path_factory.mktemp("facts-index") / "index")
+    build(settings, embedder=embedder, progress=False, say=lambda _: None)
+    return Answerer.load(settings, embedder=embedder)

@@ -75,9 +75,9 @@ def test_ask_quotes_are_verbatim_slices_of_their_articles(http: httpx.Client, qu
     assert body["timings_ms"]["total"] > 0
     for quote in body["quotes"]:
         assert article_text(http, quote["doc_id"], texts)[quote["start"]:quote["end"]] == quote["text"]
-        for cited in quote["also_in"]:
+        for cited in quote["also_in"] + quote["differs_in"]:
             text = article_text(http, cited["doc_id"], texts)
-            assert 0 <= cited["start"] < cited["end"] <= len(text)
+            assert text[cited["start"]:cited["end"]] == cited["text"] and cited["doc_id"] != quote["doc_id"]
     for passage in body["passages"]:
         assert article_text(http, passage["doc_id"], texts)[passage["start"]:passage["end"]] == passage["text"]
 

@@ -247,3 +247,27 @@ def test_api_docs_render_offline(desktop: Page, live_server: str) -> None:
     desktop.goto(f"{live_server}/docs")
     desktop.get_by_text("/ask", exact=True).first.wait_for(timeout=15_000)
     shot(desktop, "docs-desktop")
+
+
+def test_a_differing_report_is_shown_beside_the_quote(desktop: Page, live_server: str, http: httpx.Client) -> None:
+    """001 expects Pezeshkian's visit "by the end of the year", 002 dates it "January 17": the page says so,
+    with JavaScript and without."""
+    question = "When is Pezeshkian visiting Russia?"
+    quotes = http.post("/ask", json={"question": question}).json()["quotes"]
+    expected = [(q["text"], c) for q in quotes for c in q["differs_in"]]
+    assert expected, quotes
+    page = desktop
+    page.goto(live_server + "/")
+    type_and_send(page, question)
+    differs = page.locator(".exchange .differs")
+    expect(differs).to_have_count(len(expected))
+    first = differs.first
+    expect(first).to_contain_text("differs in " + expected[0][1]["title"])
+    expect(first.locator("q")).to_have_text(" ".join(expected[0][1]["text"].split()))
+    assert first.locator("a").get_attribute("href") == (
+        f"/articles/{expected[0][1]['doc_id']}?start={expected[0][1]['start']}&end={expected[0][1]['end']}#quote")
+    page.wait_for_timeout(300)
+    shot(page, "desktop-differs")
+    page.goto(live_server + "/?q=" + quote(question))  # the server's rendering says the same
+    expect(page.locator(".exchange .differs")).to_have_count(len(expected))
+    expect(page.locator(".exchange .differs").first).to_contain_text("differs in " + expected[0][1]["title"])

@@ -85,6 +85,11 @@
           });
           caption.append(" ", also);
         }
+        (quote.differs_in || []).forEach((c) => {
+          caption.append(" ", el("span", { class: "differs" }, "differs in ",
+            el("a", { href: articleHref(c.doc_id, c.start, c.end), text: c.title }), ": ",
+            el("q", { text: c.text.split(/\s+/).join(" ").trim() })));
+        });
         parts.push(el("figure", { class: "quote" }, el("blockquote", { cite: href, text: quote.text }), caption));
       });
       const ms = Math.round(data.timings_ms.total || 0);
