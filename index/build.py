@@ -34,7 +34,7 @@ from index.swap import remove_stale, staging_for, swap_in
 from index.text import lexical_version, lexicon, terms
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 NEIGHBOUR_FLOOR = 0.6  # sentence pairs kept for `also_in`; the setting picks the cut-off at query time
 
 

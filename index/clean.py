@@ -182,11 +182,28 @@ def trim_foreign_prefix(text: str, start: int, end: int, script: str) -> int:
     return pos if pos < end and text[pos].isalnum() else start
 
 
+# What is left of a link when a page was flattened to text without its markup: an attribute value and
+# the tag's end ("…defence treaty-with-iran-includes-closer-defense-cooperation”>cooperation"), or a
+# whole tag. A word run straight into a quote mark and ">" is never prose.
+MARKUP_DEBRIS = re.compile(r"""\s*(?:<[^<>\n]{1,300}>|(?:href=)?["'“”]?[^\s"'“”<>]*[\w/-]["'“”]\s*/?>)""")
+
+
+def without_markup(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """text[start:end] with markup debris left out: the pieces between, in order (select, never rewrite)."""
+    pieces = []
+    pos = start
+    for m in MARKUP_DEBRIS.finditer(text, start, end):
+        pieces.append((pos, m.start()))
+        pos = m.end()
+    pieces.append((pos, end))
+    return [(s, e) for s, e in pieces if text[s:e].strip()]
+
+
 def clean(text: str) -> list[Span]:
     """Spans of `text` that are article body, in order; `heading` marks title and section lines."""
     script = dominant_script(text)
     spans: list[Span] = []
     for line, heading in body_lines(lines_of(text), script):
         start = trim_foreign_prefix(text, line.start, line.end, script)
-        spans.append(Span(start, line.end, heading))
+        spans += [Span(s, e, heading) for s, e in without_markup(text, start, line.end)]
     return spans

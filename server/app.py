@@ -17,6 +17,7 @@ from index.settings import Settings
 from server import api, docs, errors, pages
 from server.answerer import Answerer
 from server.middleware import BodyLimit, RequestLog, SecurityHeaders
+from server.readable import readable
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, answerer: Answerer | None = Non
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.globals["article_url"] = pages.article_url
+    env.filters["readable"] = readable
     app.state.templates = Jinja2Templates(env=env)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.include_router(api.router)

@@ -23,7 +23,7 @@ SEEDS = {
         ["After this month, Iran and Russia are expected to signal a strategic partnership agreement",
          "Sergei Lavrov confirmed that the agreement would involve more defence",
          "is a professor of global relations at European University in Tbilisi"],
-        [],
+        ["treaty-with-iran-includes-closer-defense-cooperation”>"],  # a link's attribute, flattened
     ),
     "001": (
         ["Russia and The Islamic Republic of Iran have announced the upcoming signing",
@@ -131,3 +131,18 @@ def test_sentences_from_cleaned_blog() -> None:
     texts = [s.text for s in sentences if not s.heading]
     assert texts[0].startswith("The Meander River")
     assert any(t.startswith('"We have never seen') and t.endswith("since 1998.") for t in texts)
+
+
+def test_markup_debris_is_left_out_of_the_spans_not_rewritten() -> None:
+    from index.clean import without_markup
+
+    text = ("Lavrov confirmed that the agreement would involve more defence treaty-with-iran-includes-closer-"
+            "defense-cooperation”>cooperation. Next, a <a href=\"/x\">link</a> and href=\"/news/a-b\">here. "
+            "He said: “No.” Then x > y and \"quoted\" words.")
+    pieces = [text[s:e] for s, e in without_markup(text, 0, len(text))]
+    assert pieces == ["Lavrov confirmed that the agreement would involve more defence", "cooperation. Next, a",
+                      "link", " and", "here. He said: “No.” Then x > y and \"quoted\" words."]
+    sentences = split_sentences("000", seed("000"), clean(seed("000")))
+    lavrov = next(s for s in sentences if "Lavrov confirmed" in s.text)
+    assert lavrov.text.endswith("would involve more defence")  # stops before the debris
+    assert not any("”>" in s.text for s in sentences)

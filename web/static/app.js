@@ -25,8 +25,20 @@
     return "/articles/" + encodeURIComponent(docId) + "?start=" + start + "&end=" + end + "#quote";
   }
 
+  // Display only, the rules of server/readable.py: the API's text and offsets stay the article's.
+  const ESCAPED = /\\([\\`*_{}\[\]()#+\-.!$%&~|<>])/g;
+  const ENTITY = /&(nbsp|amp|quot|apos|lt|gt|#39);?/g;
+  const ENTITIES = { nbsp: " ", amp: "&", quot: '"', apos: "'", lt: "<", gt: ">", "#39": "'" };
+
+  function readable(text) {
+    const plain = text.replace(ESCAPED, "$1").replace(ENTITY, (m, name) => ENTITIES[name]).trim()
+      .replace(/\s*\n\s*(?=\p{Ll})/gu, " ");
+    return plain.replace(/\s*\n\s*\n\s*/g, "\n\n").split("\n\n")
+      .map((p) => p.replace(/[^\S\n]*\n[^\S\n]*/g, " ")).join("\n\n");
+  }
+
   function excerpt(text, limit) {
-    const flat = text.split(/\s+/).join(" ").trim();
+    const flat = readable(text).split(/\s+/).join(" ").trim();
     if (flat.length <= limit) return flat;
     const cut = flat.slice(0, limit);
     const space = cut.lastIndexOf(" ");
@@ -88,9 +100,9 @@
         (quote.differs_in || []).forEach((c) => {
           caption.append(" ", el("span", { class: "differs" }, "differs in ",
             el("a", { href: articleHref(c.doc_id, c.start, c.end), text: c.title }), ": ",
-            el("q", { text: c.text.split(/\s+/).join(" ").trim() })));
+            el("q", { text: readable(c.text) })));
         });
-        parts.push(el("figure", { class: "quote" }, el("blockquote", { cite: href, text: quote.text }), caption));
+        parts.push(el("figure", { class: "quote" }, el("blockquote", { cite: href, text: readable(quote.text) }), caption));
       });
       const ms = Math.round(data.timings_ms.total || 0);
       parts.push(el("p", { class: "meta",
