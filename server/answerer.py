@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,12 +25,14 @@ from server.extract import (
     select,
     with_context,
 )
+from server.followup import Resolution, Turn, resolve_history
 from server.qtype import expected
 from server.query import Vocabulary, names_known, question_problem, repair
-from server.records import Answer, Citation, Hit, Quote, RetrievedPassage
+from server.records import Answer, Citation, Exchange, Hit, Quote, RetrievedPassage
 from server.retrieve import Mode, Scores, dense_candidates, fuse
 
 BYLINE_CONFIDENCE = 0.95
+MAX_HISTORY = 10  # earlier turns a question may lean on (the client sends them back)
 
 
 class InvalidQuestion(VerbatimError):
@@ -52,9 +55,15 @@ class Prepared:
     """A checked question and the text that stands for it in retrieval."""
 
     question: str
-    query: str  # the question without the sources it names, typos repaired: what is embedded
+    query: str  # the resolved question without the sources it names, typos repaired: what is embedded
     named: frozenset[str]  # doc ids of the articles whose source the question names
     k: int  # passages to return
+    resolution: Resolution | None = None  # the question made standalone with the conversation's history
+    context: tuple[int, ...] = ()  # sentences around the previous turn's quotes: extra candidates
+
+    @property
+    def resolved(self) -> str:
+        return self.resolution.question if self.resolution else self.question
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,9 @@ class Answerer:
         self.vocabulary = Vocabulary(lexicon.words, frozenset(lexicon.document_frequency), embedder.dictionary())
         self.spans = [(p.first_sentence, p.last_sentence) for p in index.passages]
         self.sentence_index = {(s.doc_id, s.start): i for i, s in enumerate(index.sentences)}
+        self.doc_sentences: dict[str, list[int]] = {}  # each article's sentences in text order
+        for i, s in enumerate(index.sentences):
+            self.doc_sentences.setdefault(s.doc_id, []).append(i)
         self.home: dict[int, int] = {}  # sentence -> the first passage holding it
         for n, p in enumerate(index.passages):
             for i in range(p.first_sentence, p.last_sentence + 1):
@@ -102,12 +114,15 @@ class Answerer:
     def title(self, doc_id: str) -> str:
         return self.index.articles[doc_id].title
 
-    def ask(self, question: str, top_k: int | None = None, options: Options = Options()) -> Answer:
-        return self.evaluate(question, top_k, options).answer
+    def ask(self, question: str, top_k: int | None = None, options: Options = Options(),
+            history: Sequence[Exchange] = ()) -> Answer:
+        return self.evaluate(question, top_k, options, history=history).answer
 
-    def prepare(self, question: str, top_k: int | None = None, options: Options = Options()) -> Prepared:
-        """The question checked, and the text to embed for it: without the sources it names, typos
-        repaired. Cheap: callers that batch encodes (server.api.Asker) call it first."""
+    def prepare(self, question: str, top_k: int | None = None, options: Options = Options(),
+                history: Sequence[Exchange] = ()) -> Prepared:
+        """The question checked and resolved against the conversation's earlier turns (oldest first),
+        and the text to embed for it: without the sources it names, typos repaired. Cheap: callers that
+        batch encodes (server.api.Asker) call it first."""
         question = question.strip()
         problem = question_problem(question)
         if problem:
@@ -115,20 +130,62 @@ class Answerer:
         k = top_k or self.settings.top_k
         if not 1 <= k <= 20:
             raise InvalidQuestion(f"top_k must be between 1 and 20, not {k}.")
-        named = named_sources(question, self.index.articles)
-        query = without_sources(question, self.index.articles, named) if named else question
+        turns = self.check_history(history)
+        resolution = resolve_history(question, turns)
+        asked = resolution.question
+        # a follow-up that names its own source ("and what does Ming Pao say?") drops the one carried over
+        named = named_sources(asked, self.index.articles)
+        own = named_sources(question, self.index.articles) if resolution.used else named
+        query = without_sources(asked, self.index.articles, named) if named else asked
         query = repair(query, self.vocabulary) if options.repair_typos else query
-        return Prepared(question, query, named, k)
+        context = self.around(history[-1].quotes) if resolution.used else ()
+        return Prepared(question, query, own or named, k, resolution, context)
+
+    def check_history(self, history: Sequence[Exchange]) -> list[Turn]:
+        """The earlier turns with their quotes' texts; InvalidQuestion says which turn or quote is wrong."""
+        if len(history) > MAX_HISTORY:
+            raise InvalidQuestion(f"history has {len(history)} turns; send at most the last {MAX_HISTORY}.")
+        turns = []
+        for n, turn in enumerate(history):
+            if not turn.question.strip():
+                raise InvalidQuestion(f"history[{n}].question is empty: send each earlier question as asked.")
+            texts = []
+            for m, (doc_id, start, end) in enumerate(turn.quotes):
+                where = f"history[{n}].quotes[{m}]"
+                article = self.index.articles.get(doc_id)
+                if article is None:
+                    raise InvalidQuestion(f"{where}: no article has the id {doc_id!r}; send the quotes as /ask "
+                                          "returned them (see /api/articles).")
+                if not 0 <= start < end <= len(article.text):
+                    raise InvalidQuestion(f"{where}: the span {start}-{end} is not inside {doc_id} (0 to "
+                                          f"{len(article.text)} characters, start before end).")
+                texts.append(article.text[start:end])
+            turns.append(Turn(turn.question, tuple(texts)))
+        return turns
+
+    def around(self, spans: Sequence[tuple[str, int, int]]) -> tuple[int, ...]:
+        """The sentences the previous quotes cover and the one before and after each, in their articles
+        (measured on eval/conversations.jsonl: leaving out the quoted ones lost more than it gained)."""
+        found: set[int] = set()
+        sentences = self.index.sentences
+        for doc_id, start, end in spans:
+            ids = self.doc_sentences.get(doc_id, [])
+            inside = [j for j, i in enumerate(ids) if sentences[i].start < end and sentences[i].end > start]
+            if inside:
+                found.update(ids[j] for j in range(max(inside[0] - 1, 0), min(inside[-1] + 2, len(ids))))
+        return tuple(sorted(i for i in found if not sentences[i].heading))
 
     def evaluate(self, question: str, top_k: int | None = None, options: Options = Options(),
                  query_vector: np.ndarray | None = None, encode_ms: float = 0.0,
-                 prepared: Prepared | None = None) -> Evaluated:
+                 prepared: Prepared | None = None, history: Sequence[Exchange] = ()) -> Evaluated:
         """The answer with its evidence. A caller that batches encodes passes what it already has:
         `prepared` (from `prepare` with the same arguments) and its query's vector, whose batch took
         `encode_ms`."""
         started = time.perf_counter()
-        prepared = prepared or self.prepare(question, top_k, options)
-        question, query, named, k = prepared.question, prepared.query, prepared.named, prepared.k
+        prepared = prepared or self.prepare(question, top_k, options, history)
+        query, named, k = prepared.query, prepared.named, prepared.k
+        question = prepared.resolved  # what is answered; the answer still carries the question as asked
+        resolution = prepared.resolution or Resolution(question)
         t0 = time.perf_counter()
         qvec = self.embedder.embed_queries([query])[0] if query_vector is None else query_vector
         t1 = time.perf_counter()
@@ -142,19 +199,20 @@ class Answerer:
         vectors = self.match_vectors if weights.context == self.weights.context else self.mix(weights.context)
         ranked = candidates(hits, self.index.sentences, self.spans, vectors,
                             self.sentence_terms, qvec, qterms, wanted, question, weights,
-                            named)
+                            named, prepared.context)
         bylines = self.by_author(question, qvec) if asks_author(question) else []
         ranked = bylines + ranked
         evidence = self.evidence(ranked, hits, names_known(query, self.vocabulary)) if ranked else None
         conf = confidence(evidence, self.calibration) if evidence else 0.0
         if bylines:
             conf = max(conf, BYLINE_CONFIDENCE)  # the article's own byline answers "who wrote it"
-        abstained = options.abstain and conf < self.settings.abstain_threshold
+        # a follow-up whose reference was not given is not answered from a guess at what it meant
+        abstained = (options.abstain and conf < self.settings.abstain_threshold) or resolution.unresolved is not None
         quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options)
         t3 = time.perf_counter()
         passages = [self.retrieved(h) for h in self.quoted_first(hits, quotes)[:k]]
         answer = Answer(
-            question=question,
+            question=prepared.question,
             answer=" ".join(" ".join(q.text.split()) for q in quotes) if quotes else None,
             abstained=not quotes,
             confidence=round(conf, 4),
@@ -162,6 +220,9 @@ class Answerer:
             passages=passages,
             timings_ms={"encode": ms(encode_seconds), "retrieve": ms(t2 - t1), "extract": ms(t3 - t2),
                         "total": ms(time.perf_counter() - started + batched)},
+            resolved_question=question,
+            history_used=resolution.used,
+            unresolved=resolution.unresolved,
         )
         return Evaluated(answer, evidence, hits)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -15,7 +16,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from index.records import Article
 from server.answerer import Answerer, Prepared
-from server.schemas import ArticleFull, ArticleSummary, AskRequest, AskResponse, ErrorOut, Health
+from server.records import Exchange
+from server.schemas import ArticleFull, ArticleSummary, AskRequest, AskResponse, ErrorOut, Health, HistoryTurn
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No article has this id"},
@@ -49,8 +51,9 @@ class Asker:
         self._queue_lock = threading.Lock()
         self._queue: list[Job] = []
 
-    def __call__(self, question: str, top_k: int | None = None) -> AskResponse:
-        job = Job(self.answerer.prepare(question, top_k))  # bad input fails here, before any waiting
+    def __call__(self, question: str, top_k: int | None = None, history: Sequence[Exchange] = ()) -> AskResponse:
+        # bad input (history included) fails here, before any waiting; the history travels in the Prepared
+        job = Job(self.answerer.prepare(question, top_k, history=history))
         with self._queue_lock:
             self._queue.append(job)
         with self._model:
@@ -136,8 +139,14 @@ router = APIRouter()
              summary="Answer a question with verbatim, cited sentences")
 def ask(body: AskRequest, asker: AskerDep) -> AskResponse:
     """Quotes copied verbatim from the articles (each `text == article_text[start:end]`), the retrieved
-    passages, and `abstained: true` with no quotes when the articles do not answer the question."""
-    return asker(body.question, body.top_k)
+    passages, and `abstained: true` with no quotes when the articles do not answer the question.
+    With `history` (the earlier turns and the quotes they got), a follow-up such as "why not?" is
+    answered as the standalone question given in `resolved_question`."""
+    return asker(body.question, body.top_k, exchanges(body.history))
+
+
+def exchanges(history: Sequence[HistoryTurn]) -> tuple[Exchange, ...]:
+    return tuple(Exchange(t.question, tuple((q.doc_id, q.start, q.end) for q in t.quotes)) for t in history)
 
 
 @router.get("/api/articles", response_model=list[ArticleSummary], responses={503: ERRORS[503]},

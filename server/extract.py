@@ -73,10 +73,13 @@ def candidates(
     question: str,
     weights: Weights,
     favoured: frozenset[str] = frozenset(),
+    context: tuple[int, ...] = (),
 ) -> list[Candidate]:
     """Every sentence of the hit passages, plus the sentences nearest the question anywhere in the
-    corpus (a passage can rank low while one of its sentences answers), scored, best first (ties by
-    sentence index). `spans[p]` is passage p's (first, last) sentence index."""
+    corpus (a passage can rank low while one of its sentences answers), plus `context` (the sentences
+    around the previous turn's quotes, which a follow-up such as "why not?" often points to, counted as
+    if in the best passage), scored, best first (ties by sentence index). `spans[p]` is passage p's
+    (first, last) sentence index."""
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
     best_passage: dict[int, float] = {}
     for hit in hits:
@@ -88,6 +91,8 @@ def candidates(
         n = min(weights.nearest, len(sims))
         for i in np.argpartition(-sims, n - 1)[:n]:
             best_passage.setdefault(int(i), 0.0)
+    for i in context:
+        best_passage[i] = 1.0
     ids = sorted(best_passage)
     if not ids:
         return []

@@ -54,6 +54,15 @@ class RetrievedPassage:
 
 
 @dataclass(frozen=True)
+class Exchange:
+    """An earlier turn of the conversation as the client sends it back: the question it asked and the
+    quotes it got, as (doc_id, start, end) spans into the articles' texts."""
+
+    question: str
+    quotes: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str | None
@@ -62,3 +71,6 @@ class Answer:
     quotes: list[Quote]
     passages: list[RetrievedPassage]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    resolved_question: str = ""  # what was answered: the question made standalone with the history
+    history_used: bool = False
+    unresolved: str | None = None  # the words pointing back to a turn that was not given

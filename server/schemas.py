@@ -6,6 +6,34 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_v
 
 from server.query import MAX_QUESTION, question_problem
 
+MAX_TURNS = 10
+
+
+class HistoryQuote(BaseModel):
+    """A quote an earlier answer gave, as /ask returned it (its text is not needed: the server has it)."""
+
+    model_config = ConfigDict(extra="ignore")  # a client may send back the whole quote it received
+
+    doc_id: StrictStr
+    start: StrictInt = Field(ge=0)
+    end: StrictInt = Field(ge=1)
+
+
+class HistoryTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: StrictStr = Field(description="the earlier question as it was asked")
+    quotes: list[HistoryQuote] = Field(default_factory=list, description="the quotes its answer gave")
+
+    @field_validator("question")
+    @classmethod
+    def _asked(cls, value: str) -> str:
+        value = value.strip()
+        problem = question_problem(value)  # it is embedded with the follow-up, so it must be as askable
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -14,6 +42,16 @@ class AskRequest(BaseModel):
         description=f"1 to {MAX_QUESTION} characters after trimming, not only invisible ones, valid Unicode",
         examples=["What did Lavrov say about the agreement?"])
     top_k: StrictInt = Field(default=5, ge=1, le=20, description="passages to return, 1 to 20")
+    history: list[HistoryTurn] = Field(
+        default_factory=list, description=f"the conversation's earlier turns, oldest first, at most {MAX_TURNS}, "
+        "each with the quotes /ask returned for it; a follow-up ('why not?') is resolved against them")
+
+    @field_validator("history")
+    @classmethod
+    def _turns(cls, value: list[HistoryTurn]) -> list[HistoryTurn]:
+        if len(value) > MAX_TURNS:
+            raise ValueError(f"history has {len(value)} turns; send at most the last {MAX_TURNS}")
+        return value
 
     @field_validator("question")
     @classmethod
@@ -64,6 +102,12 @@ class AskResponse(BaseModel):
     quotes: list[QuoteOut]
     passages: list[PassageOut]
     timings_ms: dict[str, float]
+    resolved_question: str = Field(description="the question actually answered: a follow-up made standalone "
+                                   "with the history; equal to `question` when no history was used")
+    history_used: bool = Field(description="true when the question leaned on the history and was resolved with it")
+    unresolved: str | None = Field(default=None, description="the words pointing back to an earlier turn that "
+                                   "was not given ('that' in 'when was that?'); the answer then abstains: ask "
+                                   "the question in full or send the history")
 
 
 class ArticleSummary(BaseModel):

@@ -1,0 +1,321 @@
+"""Follow-up questions resolved against the conversation, without a language model.
+
+"Why not?", "when was that?", "and India?" mean nothing on their own: they lean on the turn before. A
+question that does is rewritten into a standalone one (the previous question's focus and names carried
+over) before retrieval; a full question on another subject is left alone. The evidence is lexical: the
+question's own content words (terms() of the project's lexical module), the words that point back
+(pronouns, demonstratives, an opening "and" / "what about"), and whether the question's own words meet
+the previous turn at all. The server keeps no state: the client sends the earlier turns back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from index.text import ALIASES, STOPWORDS, fold, terms
+
+__all__ = ["Turn", "Resolution", "resolve", "resolve_history", "dependence"]
+
+# Words that stand for something said before. "there" and "it" also open existential and impersonal
+# clauses ("is there ...", "how long did it take ..."): those are told apart below by what follows.
+PERSONAL = frozenset("he him his himself she her hers herself".split())  # a person: the names before
+PLURAL = frozenset("they them their theirs themselves".split())  # people or things: the focus
+NEUTER = frozenset("it its itself this that these those there then such same".split())
+REFERRING = PERSONAL | PLURAL | NEUTER
+DEMONSTRATIVE = frozenset("this that these those such".split())
+POSSESSIVE = frozenset("their theirs his her hers its".split())
+BE = frozenset("is are was were be been being isn aren wasn weren".split())
+AUX = frozenset("is are was were has have had does do did will would can could should may might must shall "
+                "isn aren wasn weren hasn haven hadn doesn don didn won wouldn can't couldn shouldn".split())
+WH = frozenset("what when where why who whom whose which how".split())
+NEGATION = frozenset("not no never n't".split())
+# A question that opens like this continues the previous one ("and India?", "what about China?").
+OPENERS = (("what", "about"), ("how", "about"), ("what", "of"), ("as", "for"), ("and",), ("but",), ("or",),
+           ("also",), ("so",))
+THIN = 1  # a pronoun with no antecedent leans on the turn before unless the question has more own words
+
+FILLERS = frozenset("ok okay well hmm right alright yes no sure thanks".split())  # "OK, which areas ...?"
+
+Dependence = Literal["none", "weak", "bare", "strong"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier turn as the client sends it back: its question and the text of the quotes it got."""
+
+    question: str
+    quotes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What is answered: `question` standalone. `used` when it leans on the previous turn and was
+    rewritten with it; `unresolved` names the word that points back when there was nothing to resolve
+    it with (no history)."""
+
+    question: str
+    used: bool = False
+    unresolved: str | None = None
+    reference: str | None = None  # the words that point back ("that", "why not", "and India")
+    focus: str = ""  # what the conversation is about at this turn, carried to the next follow-up
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    fold: str
+    start: int
+    end: int
+    content: bool  # a content word of the question (not a stop word, wh-word or auxiliary)
+
+
+WORD = re.compile(r"[^\W_]+(?:[-’'][^\W_]+)*")  # keeps "Su-35" and "Moscow's" whole, unlike TOKEN
+
+
+def _tokens(question: str) -> list[_Token]:
+    found: list[_Token] = []
+    for m in WORD.finditer(question):
+        f = fold(m.group(0))
+        f = f.replace("’", "'")
+        negated = f.endswith("n't")
+        f = f.split("'")[0] if "'" in f else f  # "Moscow's" -> moscow, "didn't" -> didn, "I've" -> i
+        if negated:
+            f = "n't" if f in ("didn", "don", "doesn", "isn", "aren", "wasn", "weren", "hasn", "haven", "hadn",
+                               "won", "wouldn", "can", "couldn", "shouldn") else f
+        found.append(_Token(m.group(0), f, m.start(), m.end(), _content(f) and not (not found and f in FILLERS)))
+    return found
+
+
+def _content(word: str) -> bool:
+    return not (word in STOPWORDS or word in REFERRING or word in NEGATION or word in AUX or word in WH)
+
+
+def _opener(tokens: list[_Token]) -> int:
+    """How many tokens an opening "and" / "what about" takes (0 when there is none)."""
+    words = [t.fold for t in tokens]
+    for opener in OPENERS:
+        if tuple(words[:len(opener)]) == opener:
+            return len(opener)
+    return 0
+
+
+def _pointing(tokens: list[_Token]) -> list[tuple[int, bool]]:
+    """(index, has_antecedent) of each word that points outside the question. A demonstrative before a
+    content word ("that deal") names its own noun; "there is", "is there" and an "it" before a verb of
+    being or taking are not references; an antecedent is any content word before the pronoun."""
+    found = []
+    for i, t in enumerate(tokens):
+        if t.fold not in REFERRING:
+            continue
+        after = tokens[i + 1].fold if i + 1 < len(tokens) else ""
+        before = tokens[i - 1].fold if i else ""
+        if t.fold == "there" and (after in BE or before in BE):
+            continue
+        if t.fold in DEMONSTRATIVE and i + 1 < len(tokens) and tokens[i + 1].content:
+            found.append((i, True))  # "that deal": refers back, but carries its own noun
+            continue
+        if t.fold == "that" and before and tokens[i - 1].content:
+            continue  # "the deal that ...", "said that ...": a relative or complement clause
+        found.append((i, any(u.content for u in tokens[:i])))
+    return found
+
+
+def dependence(question: str) -> tuple[Dependence, str | None]:
+    """How much the question leans on the turn before, and the words that do the leaning.
+
+    strong: it cannot be asked alone (no content word of its own; an opening "and"/"what about"; a
+    pronoun with no antecedent and at most THIN own words). bare: a pronoun with nothing before it to
+    refer to, or a demonstrative ("those exports"), with words of its own: a follow-up when there is a
+    turn before, a question of its own when there is none. weak: it points back but may refer inside
+    itself ("What did Lavrov say about it?"). none: a full question."""
+    tokens = _tokens(question)
+    if not tokens:
+        return "none", None
+    own = [t for t in tokens if t.content]
+    opened = _opener(tokens)
+    pointing = _pointing(tokens)
+    if not own:
+        lead = [t.text for t in tokens if t.fold in WH | NEGATION or t.fold in REFERRING]
+        return "strong", " ".join(lead) or tokens[0].text
+    if opened:
+        return "strong", question[:tokens[min(opened, len(tokens) - 1)].end].strip()
+    bare = [tokens[i].text for i, antecedent in pointing if not antecedent]
+    if bare and len(own) <= THIN:
+        return "strong", bare[0]
+    demonstrative = [tokens[i].text for i, _ in pointing if tokens[i].fold in DEMONSTRATIVE and
+                     i + 1 < len(tokens) and tokens[i + 1].content]
+    if bare or demonstrative:
+        return "bare", (bare or demonstrative)[0]
+    if pointing:
+        return "weak", tokens[pointing[0][0]].text
+    return "none", None
+
+
+def _is_name(t: _Token, first: bool) -> bool:
+    return t.content and ((t.text[:1].isupper() and not first) or t.fold in ALIASES or t.fold in ALIASES.values()
+                          or any(c.isdigit() for c in t.text))
+
+
+def _core(question: str) -> str:
+    """The question without its leading question words and final punctuation: what it is about."""
+    tokens = _tokens(question)
+    i = 0
+    while i < len(tokens) and (tokens[i].fold in WH or tokens[i].fold in AUX or not tokens[i].content
+                               and tokens[i].fold in FILLERS | REFERRING | NEGATION):
+        i += 1
+    rest = question[tokens[i].start:] if i < len(tokens) else question
+    return rest.strip().rstrip("?!. ").strip()
+
+
+def _names(question: str) -> list[str]:
+    """The names a question mentions, a run of capitalised words as one ("Arman Mahmoudian")."""
+    tokens = _tokens(question)
+    runs: list[list[_Token]] = []
+    for i, t in enumerate(tokens):
+        if _is_name(t, i == 0):
+            if runs and tokens.index(runs[-1][-1]) == i - 1 and t.text[:1].isupper():
+                runs[-1].append(t)
+            else:
+                runs.append([t])
+    names = [question[r[0].start:r[-1].end] for r in runs]
+    return [n[:-2] if n.endswith(("'s", "’s")) else n for n in names]  # "Pezeshkian's" -> Pezeshkian
+
+
+def _country(word: str) -> bool:
+    f = fold(word)
+    return f in ALIASES or f in ALIASES.values()
+
+
+def _bracketed(question: str, focus: str) -> str:
+    return f"{question.strip().rstrip('?!. ')} ({focus})?"
+
+
+def _bare_wh(question: str, prev: Resolution) -> tuple[str, str]:
+    """"why not?" after "Has Iran received the jets?" -> "why has Iran not received the jets?"; after a
+    wh-question, the new question with the previous focus in brackets."""
+    tokens, previous = _tokens(question), prev.question
+    before = _tokens(previous)
+    wh = [t.text.lower() for t in tokens if t.fold in WH]
+    negated = any(t.fold in NEGATION for t in tokens)
+    bare = all(t.fold in WH or t.fold in NEGATION or t.fold in FILLERS for t in tokens)  # "why not?", "when?"
+    if before and before[0].fold in AUX and wh and bare and "(" not in previous:
+        # the subject of a yes/no question ends at its first lower-case content word (its verb, mostly)
+        rest = before[1:]
+        split = next((j for j, t in enumerate(rest) if j and t.content and not t.text[:1].isupper()
+                      and not any(c.isdigit() for c in t.text)), len(rest))
+        subject = previous[rest[0].start:rest[split - 1].end] if rest and split else ""
+        tail = previous[rest[split].start:].rstrip("?!. ").strip() if split < len(rest) else ""
+        parts = [" ".join(wh), before[0].text.lower(), subject, "not" if negated else "", tail]
+        standalone = " ".join(p for p in parts if p) + "?"
+        return standalone, _core(standalone)
+    return _bracketed(question, prev.focus), prev.focus
+
+
+def _ellipsis(question: str, prev: Resolution, opened: int) -> tuple[str, str]:
+    """"and India?" after "What did Russia say about Iran?" -> "What did Russia say about India?": the
+    new name takes the place of the previous question's name of the same sort (a country for a country),
+    else of its last name; with no name to replace, the previous focus goes in brackets."""
+    tokens = _tokens(question)
+    rest = tokens[opened:]
+    if not rest:
+        return _bracketed(question, prev.focus), prev.focus
+    phrase = question[rest[0].start:rest[-1].end]
+    figure = len(rest) == 1 and rest[0].text.isdigit()  # "what about 2024?" takes the place of a figure
+    bare_name = figure or all(t.content or t.fold in ("the", "of", "and") for t in rest) and any(
+        _is_name(t, False) and t.text[:1].isupper() for t in rest)
+    base = prev.question if "(" not in prev.question else prev.focus
+    before = _tokens(base)
+    names = [(i, t) for i, t in enumerate(before) if _is_name(t, i == 0) and t.text.isdigit() == figure
+             and (figure or not any(c.isdigit() for c in t.text))]
+    if bare_name and names:
+        same = [(i, t) for i, t in names if _country(t.text) == _country(phrase)]
+        i, _ = (same or names)[-1]
+        j = i  # the whole capitalised name ("Recep Tayyip Erdogan")
+        while not figure and j + 1 < len(before) and before[j + 1].text[:1].isupper():
+            j += 1
+        while not figure and i > 1 and before[i - 1].text[:1].isupper():
+            i -= 1
+        replaced = base[:before[i].start] + phrase + base[before[j].end:]
+        if base is prev.question:
+            return replaced, _core(replaced)
+        return _bracketed(question, replaced), replaced
+    return _bracketed(question, prev.focus), prev.focus
+
+
+def _substitute(question: str, prev: Resolution) -> tuple[str, str]:
+    """The first pointing word given what it points to: "he"/"she" becomes the previous question's
+    names ("why did he refuse?" -> "why did Lavrov refuse?"); any other ("it", "they", "that") keeps its
+    place with the previous focus in brackets after it, since it may be a thing as well as a name."""
+    tokens = _tokens(question)
+    pointing = _pointing(tokens)
+    if not pointing:
+        return _bracketed(question, prev.focus), prev.focus
+    i = next((i for i, antecedent in pointing if not antecedent), pointing[0][0])
+    t = tokens[i]
+    mine = {fold(n) for n in _names(question)}
+    names = [n for n in dict.fromkeys(_names(prev.question)) if fold(n) not in mine]
+    names = [n for n in names if not any(c.isdigit() for c in n)]
+    if t.fold in PERSONAL and names:
+        said = names[0] + ("'s" if t.fold in POSSESSIVE else "")
+        standalone = question[:t.start] + said + question[t.end:]
+        return standalone, _core(standalone)
+    end = tokens[i + 1].end if t.fold in DEMONSTRATIVE and i + 1 < len(tokens) and tokens[i + 1].content else t.end
+    return question[:end] + f" ({prev.focus})" + question[end:], prev.focus
+
+
+def _overlaps(question: str, previous: Turn, prev: Resolution) -> bool:
+    """The question's own words meet the previous turn (its question or the quotes it got)."""
+    own = set(terms(question))
+    if not own:
+        return True
+    before = set(terms(prev.question))
+    for quote in previous.quotes:
+        before.update(terms(quote))
+    return bool(own & before)
+
+
+SPACE = re.compile(r"\s+")
+
+
+def resolve(question: str, history: Sequence[Turn], previous: Resolution | None = None) -> Resolution:
+    """The question as it is to be answered, given the earlier turns (oldest first).
+
+    `previous`: the last turn's own resolution, when the caller has it (resolve_history); otherwise
+    the last turn's question is taken as it was asked."""
+    question = SPACE.sub(" ", question).strip()
+    level, reference = dependence(question)
+    alone = Resolution(question, focus=_core(question))
+    if not history:
+        if level == "strong":
+            return Resolution(question, False, reference, reference, _core(question))
+        return alone
+    last = history[-1]
+    if previous is None:
+        asked = SPACE.sub(" ", last.question).strip()
+        previous = Resolution(asked, focus=_core(asked))
+    if level == "none":
+        return alone
+    if level == "weak" and not _overlaps(question, last, previous):
+        return alone  # points back, but to nothing of the last turn: a new subject
+    tokens = _tokens(question)
+    own = [t for t in tokens if t.content]
+    opened = _opener(tokens)
+    if not own:
+        standalone, focus = _bare_wh(question, previous)
+    elif opened:
+        standalone, focus = _ellipsis(question, previous, opened)
+    else:
+        standalone, focus = _substitute(question, previous)
+    return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus)
+
+
+def resolve_history(question: str, history: Sequence[Turn]) -> Resolution:
+    """Resolve every earlier turn in order, each against the ones before it, then the question: "and
+    why?" after "when was that?" leans on what "when was that?" itself was resolved to."""
+    previous: Resolution | None = None
+    for n in range(len(history)):
+        previous = resolve(history[n].question, history[:n], previous)
+    return resolve(question, history, previous)

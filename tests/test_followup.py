@@ -1,0 +1,122 @@
+"""Follow-up questions: the pure resolver (server/followup.py) on its own, then through the answerer with
+the real model on the seed articles, and the history's validation through the real server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from server.answerer import Answerer, InvalidQuestion
+from server.followup import Turn, dependence, resolve, resolve_history
+from server.records import Exchange
+
+pytest_plugins = ["live_server"]
+
+REPO = Path(__file__).resolve().parents[1]
+JETS = "Has Iran received the Su-35 jets?"
+
+
+def test_a_bare_why_not_inverts_the_yes_no_question_before_it() -> None:
+    found = resolve_history("Why not?", [Turn(JETS)])
+    assert found.used and found.unresolved is None
+    assert found.question == "why has Iran not received the Su-35 jets?"
+
+
+def test_ellipsis_puts_the_new_name_in_the_place_of_the_old_one() -> None:
+    found = resolve_history("and India?", [Turn("What did Russia say about Iran?")])
+    assert found.question == "What did Russia say about India?" and found.used
+    found = resolve_history("What about 2024?", [Turn("How much did trade drop in 2023?")])
+    assert found.question == "How much did trade drop in 2024?"
+
+
+def test_a_pronoun_with_nothing_to_point_to_carries_the_previous_focus() -> None:
+    found = resolve_history("When was that?", [Turn("What did Lavrov say about the agreement?")])
+    assert found.used and "Lavrov say about the agreement" in found.question
+    he = resolve_history("Who will he meet?", [Turn("When is Pezeshkian's visit to Russia?")])
+    assert he.question == "Who will Pezeshkian meet?"
+
+
+def test_chains_resolve_against_the_resolved_turn_before() -> None:
+    turns = [Turn("What does the INSTC connect Russia to?"), Turn("Why does it matter?")]
+    found = resolve_history("What does it carry each year?", turns)
+    assert found.used and found.question.count("(") == 1 and "INSTC connect Russia to" in found.question
+
+
+def test_a_full_question_on_another_subject_is_not_dragged_into_the_old_one() -> None:
+    for question in ("What did India say about BRICS?", "Which country is Iran's only export partner?",
+                     "When did Russia launch its full-scale invasion of Ukraine?"):
+        found = resolve_history(question, [Turn(JETS, ("Iran has not yet received the Su-35 fighter jets.",))])
+        assert not found.used and found.question == question
+
+
+def test_without_history_a_follow_up_is_named_unresolved() -> None:
+    assert resolve("when was that?", []).unresolved is not None
+    assert resolve("Why not?", []).unresolved == "Why not"
+    assert resolve("and India?", []).unresolved == "and India"
+
+
+def _questions(path: Path) -> list[str]:
+    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", ["gold.jsonl", "check.jsonl"])
+def test_no_single_question_of_the_question_sets_counts_as_a_follow_up(name: str) -> None:
+    """Asked alone, a full question is never refused as an unresolved follow-up (pronouns and all)."""
+    leaning = [q for q in _questions(REPO / "eval" / name) if dependence(q)[0] == "strong"]
+    assert leaning == []
+    assert all(resolve(q, []).unresolved is None for q in _questions(REPO / "eval" / name))
+
+
+def test_why_not_is_answered_from_the_next_sentence_of_the_quoted_article(answerer: Answerer) -> None:
+    first = answerer.ask(JETS)
+    assert not first.abstained and "not yet received" in (first.answer or "")
+    history = (Exchange(JETS, tuple((q.doc_id, q.start, q.end) for q in first.quotes)),)
+    alone = answerer.ask("Why not?")
+    follow = answerer.ask("Why not?", history=history)
+    assert alone.abstained and alone.unresolved == "Why not" and not alone.quotes
+    assert follow.history_used and follow.resolved_question.startswith("why has Iran not received")
+    assert not follow.abstained and "reluctance" in (follow.answer or "")
+    text = answerer.index.articles[follow.quotes[0].doc_id].text
+    assert all(text[q.start:q.end] == q.text for q in follow.quotes if q.doc_id == follow.quotes[0].doc_id)
+
+
+def test_single_questions_are_answered_as_before(answerer: Answerer) -> None:
+    answer = answerer.ask("What did Lavrov say about the agreement?")
+    assert answer.resolved_question == answer.question and not answer.history_used and answer.unresolved is None
+
+
+@pytest.mark.parametrize("history, needle", [
+    ([{"question": "x", "quotes": [{"doc_id": "nope", "start": 0, "end": 5}]}], "history[0].quotes[0]: no article"),
+    ([{"question": "x", "quotes": [{"doc_id": "000_949793db03e3c7b8", "start": 5, "end": 10 ** 7}]}],
+     "is not inside 000_949793db03e3c7b8"),
+    ([{"question": "x", "quotes": [{"doc_id": "000_949793db03e3c7b8", "start": 9, "end": 3}]}], "start before end"),
+    ([{"question": "x", "quotes": []}] * 11, "istory has 11 turns; send at most the last 10"),
+    ([{"question": "  ", "quotes": []}], "question is empty"),
+    ([{"question": 3, "quotes": []}], "history.0.question"),
+    ([{"question": "x", "quotes": [{"doc_id": "a", "start": "0", "end": 4}]}], "history.0.quotes.0.start"),
+    ({"question": "x"}, "history"),
+])
+def test_bad_history_is_422_saying_what_is_wrong(http: httpx.Client, history: Any, needle: str) -> None:
+    response = http.post("/ask", json={"question": "Why not?", "history": history})
+    assert response.status_code == 422, response.text
+    assert needle in response.json()["error"]
+
+
+def test_a_client_sends_back_what_it_got_and_the_follow_up_is_resolved(http: httpx.Client) -> None:
+    first = http.post("/ask", json={"question": JETS}).json()
+    assert first["resolved_question"] == JETS and first["history_used"] is False
+    history = [{"question": JETS, "quotes": first["quotes"]}]  # the whole quotes, as received
+    follow = http.post("/ask", json={"question": "Why not?", "history": history}).json()
+    assert follow["history_used"] is True and follow["unresolved"] is None
+    assert follow["resolved_question"].startswith("why has Iran not received")
+    alone = http.post("/ask", json={"question": "when was that?"}).json()
+    assert alone["abstained"] and alone["unresolved"] == "when that" and alone["history_used"] is False
+
+
+def test_prepare_rejects_history_the_schema_would_let_through(answerer: Answerer) -> None:
+    with pytest.raises(InvalidQuestion, match="history has 11 turns"):
+        answerer.prepare("Why not?", history=(Exchange("x"),) * 11)
