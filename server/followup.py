@@ -137,9 +137,9 @@ def dependence(question: str) -> tuple[Dependence, str | None]:
     own = [t for t in tokens if t.content]
     opened = _opener(tokens)
     pointing = _pointing(tokens)
-    if not own:
-        lead = [t.text for t in tokens if t.fold in WH | NEGATION or t.fold in REFERRING]
-        return "strong", " ".join(lead) or tokens[0].text
+    if not own:  # "when was that?" leans on "that"; "why not?" and "and why?" as a whole
+        pointing_words = [t.text for t in tokens if t.fold in REFERRING]
+        return "strong", pointing_words[0] if pointing_words else question[tokens[0].start:tokens[-1].end]
     if opened:
         return "strong", question[:tokens[min(opened, len(tokens) - 1)].end].strip()
     bare = [tokens[i].text for i, antecedent in pointing if not antecedent]
@@ -298,6 +298,8 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
         previous = Resolution(asked, focus=_core(asked))
     if level == "none":
         return alone
+    if previous.unresolved is not None:  # the turn before leaned on nothing: there is nothing to carry
+        return Resolution(question, False, reference, reference, _core(question)) if level == "strong" else alone
     if level == "weak" and not _overlaps(question, last, previous):
         return alone  # points back, but to nothing of the last turn: a new subject
     tokens = _tokens(question)

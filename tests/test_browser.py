@@ -298,3 +298,33 @@ def test_quotes_read_cleanly_while_the_api_stays_verbatim(browser: Browser, desk
         finally:
             nojs.context.close()
     shot(desktop, "desktop-readable")
+
+
+def test_a_follow_up_is_sent_with_the_conversation_and_answered_in_full(desktop: Page, live_server: str) -> None:
+    page = desktop
+    page.goto(live_server + "/")
+    sent: list[Any] = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/ask") else None)
+    type_and_send(page, "Has Iran received the Su-35 jets?")
+    first = page.locator(".exchange").first
+    expect(first.locator("blockquote").first).to_contain_text("not yet received")
+    expect(first.locator(".resolved")).to_have_count(0)  # a question of its own: nothing to say
+
+    type_and_send(page, "Why not?")
+    second = page.locator(".exchange").nth(1)
+    expect(second.locator(".resolved")).to_have_text(re.compile(r"^Answering: why has Iran not received"))
+    expect(second.locator("blockquote").first).to_contain_text("reluctance")
+    assert sent[0]["history"] == []
+    history = sent[1]["history"]
+    assert [turn["question"] for turn in history] == ["Has Iran received the Su-35 jets?"]
+    assert history[0]["quotes"] and set(history[0]["quotes"][0]) == {"doc_id", "start", "end"}
+    page.wait_for_timeout(400)
+    shot(page, "desktop-follow-up")
+
+    # Asked with no conversation behind it, the page says it could not tell, not that the articles don't answer.
+    page.goto(live_server + "/?q=" + quote("when was that?"))
+    reply = page.locator(".exchange").last
+    expect(reply.locator(".abstain")).to_have_text("I could not tell what 'that' refers to; ask it in full.")
+    type_and_send(page, "and why?")
+    expect(page.locator(".exchange").last.locator(".abstain")).to_contain_text("I could not tell what")
+    shot(page, "desktop-unresolved")

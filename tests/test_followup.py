@@ -114,9 +114,14 @@ def test_a_client_sends_back_what_it_got_and_the_follow_up_is_resolved(http: htt
     assert follow["history_used"] is True and follow["unresolved"] is None
     assert follow["resolved_question"].startswith("why has Iran not received")
     alone = http.post("/ask", json={"question": "when was that?"}).json()
-    assert alone["abstained"] and alone["unresolved"] == "when that" and alone["history_used"] is False
+    assert alone["abstained"] and alone["unresolved"] == "that" and alone["history_used"] is False
 
 
 def test_prepare_rejects_history_the_schema_would_let_through(answerer: Answerer) -> None:
     with pytest.raises(InvalidQuestion, match="history has 11 turns"):
         answerer.prepare("Why not?", history=(Exchange("x"),) * 11)
+
+
+def test_a_follow_up_of_an_unresolved_turn_is_unresolved_too() -> None:
+    found = resolve_history("and why?", [Turn("when was that?")])
+    assert found.unresolved == "and why" and not found.used

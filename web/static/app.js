@@ -71,9 +71,16 @@
 
   function showAnswer(reply, data, sources) {
     const parts = [];
-    if (data.abstained) {
+    if (data.history_used) {
+      // what was answered, so a wrong reading of a follow-up shows at once
+      parts.push(el("p", { class: "resolved", text: "Answering: " + data.resolved_question }));
+    }
+    if (data.unresolved) {
+      parts.push(el("p", { class: "abstain unresolved",
+        text: "I could not tell what '" + data.unresolved + "' refers to; ask it in full." }));
+    } else if (data.abstained) {
       parts.push(el("p", { class: "abstain", text: "The articles don't answer this." }));
-      if (data.passages.length) {
+      if (data.passages.length && !data.unresolved) {
         const items = data.passages.map((p) => el("li", null,
           el("a", { class: "passage-title", href: articleHref(p.doc_id, p.start, p.end), text: p.title }),
           el("p", { class: "excerpt", text: excerpt(p.text, 240) })));
@@ -112,6 +119,17 @@
   }
 
   // ---- the conversation kept for this tab ----
+
+  // The earlier turns as the server wants them back (it keeps no state): each question with the spans
+  // of the quotes it got, oldest first, the last MAX_HISTORY answered ones.
+  const MAX_HISTORY = 10;
+
+  function historyOf(items) {
+    return items.filter((item) => item.response)
+      .slice(-MAX_HISTORY)
+      .map((item) => ({ question: item.question,
+        quotes: item.response.quotes.map((q) => ({ doc_id: q.doc_id, start: q.start, end: q.end })) }));
+  }
 
   function loadStored() {
     try {
@@ -204,7 +222,7 @@
         const res = await fetch("/ask", {
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify({ question: question }),
+          body: JSON.stringify({ question: question, history: historyOf(loadStored()) }),
         });
         let data = null;
         try {
