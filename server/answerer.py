@@ -19,6 +19,7 @@ from server.extract import (
     Candidate,
     Weights,
     candidates,
+    coverage,
     differs,
     merge_adjacent,
     same_fact,
@@ -60,6 +61,7 @@ class Prepared:
     k: int  # passages to return
     resolution: Resolution | None = None  # the question made standalone with the conversation's history
     context: tuple[int, ...] = ()  # sentences around the previous turn's quotes: extra candidates
+    said: tuple[int, ...] = ()  # the sentences the previous turn quoted
 
     @property
     def resolved(self) -> str:
@@ -138,8 +140,8 @@ class Answerer:
         own = named_sources(question, self.index.articles) if resolution.used else named
         query = without_sources(asked, self.index.articles, named) if named else asked
         query = repair(query, self.vocabulary) if options.repair_typos else query
-        context = self.around(history[-1].quotes) if resolution.used else ()
-        return Prepared(question, query, own or named, k, resolution, context)
+        context, said = self.around(history[-1].quotes) if resolution.used else ((), ())
+        return Prepared(question, query, own or named, k, resolution, context, said)
 
     def check_history(self, history: Sequence[Exchange]) -> list[Turn]:
         """The earlier turns with their quotes' texts; InvalidQuestion says which turn or quote is wrong."""
@@ -163,17 +165,19 @@ class Answerer:
             turns.append(Turn(turn.question, tuple(texts)))
         return turns
 
-    def around(self, spans: Sequence[tuple[str, int, int]]) -> tuple[int, ...]:
-        """The sentences the previous quotes cover and the one before and after each, in their articles
-        (measured on eval/conversations.jsonl: leaving out the quoted ones lost more than it gained)."""
+    def around(self, spans: Sequence[tuple[str, int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The sentences the previous quotes cover and the one before and after each, in their articles;
+        and the covered ones alone."""
         found: set[int] = set()
+        said: set[int] = set()
         sentences = self.index.sentences
         for doc_id, start, end in spans:
             ids = self.doc_sentences.get(doc_id, [])
             inside = [j for j, i in enumerate(ids) if sentences[i].start < end and sentences[i].end > start]
             if inside:
+                said.update(ids[j] for j in inside)
                 found.update(ids[j] for j in range(max(inside[0] - 1, 0), min(inside[-1] + 2, len(ids))))
-        return tuple(sorted(i for i in found if not sentences[i].heading))
+        return tuple(sorted(i for i in found if not sentences[i].heading)), tuple(sorted(said))
 
     def evaluate(self, question: str, top_k: int | None = None, options: Options = Options(),
                  query_vector: np.ndarray | None = None, encode_ms: float = 0.0,
@@ -202,13 +206,16 @@ class Answerer:
                             named, prepared.context)
         bylines = self.by_author(question, qvec) if asks_author(question) else []
         ranked = bylines + ranked
-        evidence = self.evidence(ranked, hits, names_known(query, self.vocabulary)) if ranked else None
+        # A follow-up's carried words match the last answer's neighbourhood whatever it asks: what it
+        # adds of its own ("how much cargo ... each year") must be in the answer for it to count as found.
+        own = {t: self.idf.get(t, self.default_idf) for t in terms(prepared.question)} if resolution.used else {}
+        evidence = self.evidence(ranked, hits, names_known(query, self.vocabulary), own) if ranked else None
         conf = confidence(evidence, self.calibration) if evidence else 0.0
         if bylines:
             conf = max(conf, BYLINE_CONFIDENCE)  # the article's own byline answers "who wrote it"
         # a follow-up whose reference was not given is not answered from a guess at what it meant
         abstained = (options.abstain and conf < self.settings.abstain_threshold) or resolution.unresolved is not None
-        quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options)
+        quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options, prepared.said)
         t3 = time.perf_counter()
         passages = [self.retrieved(h) for h in self.quoted_first(hits, quotes)[:k]]
         answer = Answer(
@@ -248,22 +255,32 @@ class Answerer:
         found = [Candidate(i, 2.0 + sims[i], sims[i], 1.0, 1.0, True) for i in ids if not sentences[i].heading]
         return sorted(found, key=lambda c: (-c.score, c.sentence))
 
-    def evidence(self, ranked: list[Candidate], hits: list[Hit], known: float) -> Evidence:
+    def evidence(self, ranked: list[Candidate], hits: list[Hit], known: float,
+                 own: dict[str, float] | None = None) -> Evidence:
+        """The best sentence's evidence; with `own` (a follow-up's own terms), its lexical match is
+        that of those terms alone."""
         best = next((c for c in ranked if not self.index.sentences[c.sentence].heading), ranked[0])
+        lexical = coverage(own, self.sentence_terms[best.sentence]) if own else best.lexical
         return Evidence(
-            dense=best.dense, lexical=best.lexical, type_ok=1.0 if best.type_ok else 0.0,
+            dense=best.dense, lexical=lexical, type_ok=1.0 if best.type_ok else 0.0,
             passage_dense=max(h.dense for h in hits), bm25=squash_bm25(max(h.lexical for h in hits)),
             names_known=known,
         )
 
-    def quotes(self, question: str, ranked: list[Candidate], weights: Weights, options: Options) -> list[Quote]:
+    def quotes(self, question: str, ranked: list[Candidate], weights: Weights, options: Options,
+               said: tuple[int, ...] = ()) -> list[Quote]:
+        """The chosen sentences as verbatim quotes. `said`: what the last answer quoted; a follow-up's
+        quote that would only repeat it takes the sentence after it (else before), which is new."""
         sentences = self.index.sentences
         dup = self.settings.duplicate_similarity if options.collapse_duplicates else 1.01
         chosen, twins = select(ranked, sentences, self.index.sentence_vectors, self.settings.max_quotes, dup, weights)
         quotes = []
         scores = {c.sentence: c.score for c in ranked}
         for group in merge_adjacent(chosen, sentences):
-            ids = with_context([c.sentence for c in group], sentences, question, scores, weights.follow_ratio)
+            ids = [c.sentence for c in group]
+            if said and all(i in said for i in ids):
+                ids += self.beside(ids)
+            ids = with_context(ids, sentences, question, scores, weights.follow_ratio)
             first, last = sentences[ids[0]], sentences[ids[-1]]
             text = self.index.articles[first.doc_id].text
             cited, differing = self.citations(ids, twins, dup) if options.collapse_duplicates else ((), ())
@@ -272,6 +289,16 @@ class Answerer:
                                 last.end, round(max(c.score for c in group), 4), cited, (best.start, best.end),
                                 differing))
         return quotes
+
+    def beside(self, ids: list[int]) -> list[int]:
+        """The sentence after `ids` in their article block, else the one before (none at a block's edge)."""
+        sentences = self.index.sentences
+        first = sentences[ids[0]]
+        for i in (max(ids) + 1, min(ids) - 1):
+            if 0 <= i < len(sentences) and sentences[i].doc_id == first.doc_id and \
+                    sentences[i].block == first.block and not sentences[i].heading:
+                return [i]
+        return []
 
     def citations(self, ids: list[int], twins: dict[int, list[int]],
                   threshold: float) -> tuple[tuple[Citation, ...], tuple[Citation, ...]]:

@@ -37,6 +37,7 @@ OPENERS = (("what", "about"), ("how", "about"), ("what", "of"), ("as", "for"), (
            ("also",), ("so",))
 THIN = 1  # a pronoun with no antecedent leans on the turn before unless the question has more own words
 
+WH_COMPLEMENTS = frozenset("much many far long often old big large soon".split())  # "how much", "how far"
 FILLERS = frozenset("ok okay well hmm right alright yes no sure thanks".split())  # "OK, which areas ...?"
 
 Dependence = Literal["none", "weak", "bare", "strong"]
@@ -102,6 +103,12 @@ def _opener(tokens: list[_Token]) -> int:
     return 0
 
 
+def _asked(tokens: list[_Token], j: int) -> bool:
+    """Token j belongs to the question's wh-phrase ("how far", "which areas", "what kind"): what is
+    asked about, not something a later pronoun can point back to."""
+    return j > 0 and tokens[j - 1].fold in WH
+
+
 def _pointing(tokens: list[_Token]) -> list[tuple[int, bool]]:
     """(index, has_antecedent) of each word that points outside the question. A demonstrative before a
     content word ("that deal") names its own noun; "there is", "is there" and an "it" before a verb of
@@ -119,7 +126,7 @@ def _pointing(tokens: list[_Token]) -> list[tuple[int, bool]]:
             continue
         if t.fold == "that" and before and tokens[i - 1].content:
             continue  # "the deal that ...", "said that ...": a relative or complement clause
-        found.append((i, any(u.content for u in tokens[:i])))
+        found.append((i, any(u.content and not _asked(tokens, j) for j, u in enumerate(tokens[:i]))))
     return found
 
 
@@ -163,9 +170,9 @@ def _core(question: str) -> str:
     """The question without its leading question words and final punctuation: what it is about."""
     tokens = _tokens(question)
     i = 0
-    while i < len(tokens) and (tokens[i].fold in WH or tokens[i].fold in AUX or not tokens[i].content
-                               and tokens[i].fold in FILLERS | REFERRING | NEGATION):
-        i += 1
+    while i < len(tokens) and (not tokens[i].content or tokens[i].fold in FILLERS or _asked(tokens, i)
+                               and tokens[i].fold in WH_COMPLEMENTS):
+        i += 1  # "By how much did trade drop" -> "trade drop"
     rest = question[tokens[i].start:] if i < len(tokens) else question
     return rest.strip().rstrip("?!. ").strip()
 

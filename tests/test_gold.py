@@ -195,3 +195,66 @@ def test_every_article_is_gold_doc_often_enough(name):
 def test_the_sets_ask_different_questions():
     asked = Counter(" ".join(q["question"].lower().split()) for q in GOLD)
     assert not [q for q, n in asked.items() if n > 1]
+
+
+# 6. the conversation sets ------------------------------------------------------------
+# eval/conversations.jsonl (developed on) and eval/conversations_check.jsonl (held out): 2-3 turns each, every
+# turn a question record as above plus `followup` and `standalone` (the question in full).
+
+CONVERSATION_SETS = {"conversations": (REPO / "eval" / "conversations.jsonl", 30),
+                     "conversations_check": (REPO / "eval" / "conversations_check.jsonl", 20)}
+CONVERSATIONS = [(name, json.loads(line)) for name, (path, _) in CONVERSATION_SETS.items() if path.exists()
+                 for line in _load_lines(path) if line.strip()]
+TURNS = [(name, conv["id"], n, t) for name, conv in CONVERSATIONS for n, t in enumerate(conv["turns"], 1)]
+
+
+def _turn_ids(items):
+    return [t["id"] for *_, t in items]
+
+
+@pytest.mark.parametrize("name", CONVERSATION_SETS)
+def test_conversation_files_exist_and_are_big_enough(name):
+    path, minimum = CONVERSATION_SETS[name]
+    assert path.is_file(), f"missing {path}"
+    assert sum(1 for n, _ in CONVERSATIONS if n == name) >= minimum
+
+
+@pytest.mark.parametrize("name, conv_id, n, turn", TURNS, ids=_turn_ids(TURNS))
+def test_conversation_turns(name, conv_id, n, turn):
+    assert set(turn) == set(FIELDS) | {"followup", "standalone"}
+    for field_name, typ in FIELDS.items():
+        assert isinstance(turn[field_name], typ), field_name
+    assert turn["id"] == f"{conv_id}.{n}"
+    assert isinstance(turn["followup"], bool) and turn["standalone"].strip()
+    if n == 1:
+        assert not turn["followup"] and turn["standalone"] == turn["question"]
+    elif turn["followup"]:
+        assert turn["standalone"] != turn["question"], "a follow-up's standalone form says it in full"
+    if turn["answerable"]:
+        assert turn["gold_doc"] in ARTICLES and turn["gold_quotes"] and turn["answer_keywords"]
+        for quote in turn["gold_quotes"]:
+            assert quote in ARTICLES[turn["gold_doc"]], f"quote not in {turn['gold_doc']}: {quote!r}"
+        # a follow-up's keyword may sit beside its quote in the article ("Zangezur" for "that corridor")
+        docs = [turn["gold_doc"], *turn["also_docs"]]
+        texts = [q.lower() for q in turn["gold_quotes"]] + [ARTICLES.get(d, "").lower() for d in docs]
+        for kw in turn["answer_keywords"]:
+            assert any(kw.lower() in t for t in texts), f"keyword {kw!r} not in its articles"
+    else:
+        assert turn["gold_doc"] is None and not (turn["gold_quotes"] or turn["answer_keywords"] or turn["also_docs"])
+    for doc in turn["also_docs"]:
+        assert doc in ARTICLES and doc != turn["gold_doc"]
+
+
+@pytest.mark.parametrize("name", CONVERSATION_SETS)
+def test_conversation_sets_mix_follow_ups_and_topic_switches(name):
+    turns = [t for n, _, k, t in TURNS if n == name and k > 1]
+    assert len({c["id"] for n, c in CONVERSATIONS if n == name}) == sum(1 for n, _ in CONVERSATIONS if n == name)
+    assert sum(t["followup"] and t["answerable"] for t in turns) >= 10
+    assert sum(t["followup"] and not t["answerable"] for t in turns) >= 5
+    assert sum(not t["followup"] for t in turns) >= 3  # topic switches
+
+
+def test_the_conversation_sets_ask_different_questions_from_each_other():
+    first = {" ".join(t["question"].lower().split()) for n, _, k, t in TURNS if n == "conversations" and k == 1}
+    held = {" ".join(t["question"].lower().split()) for n, _, k, t in TURNS if n == "conversations_check" and k == 1}
+    assert not first & held
