@@ -15,6 +15,7 @@ from index.store import IndexData, check_lexical, check_model, read_folder
 from index.text import terms
 from server.abstain import Calibration, Evidence, confidence, squash_bm25
 from server.byline import asks_author, author_sentences, named_sources, without_sources
+from server.emphasis import answer_phrase
 from server.extract import (
     Candidate,
     Weights,
@@ -275,6 +276,7 @@ class Answerer:
         dup = self.settings.duplicate_similarity if options.collapse_duplicates else 1.01
         chosen, twins = select(ranked, sentences, self.index.sentence_vectors, self.settings.max_quotes, dup, weights)
         quotes = []
+        wanted = expected(question)
         scores = {c.sentence: c.score for c in ranked}
         for group in merge_adjacent(chosen, sentences):
             ids = [c.sentence for c in group]
@@ -285,9 +287,12 @@ class Answerer:
             text = self.index.articles[first.doc_id].text
             cited, differing = self.citations(ids, twins, dup) if options.collapse_duplicates else ((), ())
             best = sentences[max(group, key=lambda c: c.score).sentence]
+            phrase = answer_phrase(best.text, wanted, question)
+            answer = (best.start + phrase[0], best.start + phrase[1]) if phrase else (best.start, best.end)
             quotes.append(Quote(text[first.start:last.end], first.doc_id, self.title(first.doc_id), first.start,
                                 last.end, round(max(c.score for c in group), 4), cited, (best.start, best.end),
-                                differing))
+                                differing, *answer, self.context_sentence(ids[0] - 1, first.doc_id),
+                                self.context_sentence(ids[-1] + 1, first.doc_id)))
         return quotes
 
     def beside(self, ids: list[int]) -> list[int]:
@@ -299,6 +304,14 @@ class Answerer:
                     sentences[i].block == first.block and not sentences[i].heading:
                 return [i]
         return []
+
+    def context_sentence(self, i: int, doc_id: str) -> Citation | None:
+        """Sentence i as context of a quote of doc_id: only a body sentence of the same article."""
+        sentences = self.index.sentences
+        if not 0 <= i < len(sentences) or sentences[i].doc_id != doc_id or sentences[i].heading:
+            return None
+        s = sentences[i]
+        return Citation(doc_id, self.title(doc_id), s.start, s.end, s.text)
 
     def citations(self, ids: list[int], twins: dict[int, list[int]],
                   threshold: float) -> tuple[tuple[Citation, ...], tuple[Citation, ...]]:

@@ -17,7 +17,7 @@ from index.settings import Settings
 from server import api, docs, errors, pages
 from server.answerer import Answerer
 from server.middleware import BodyLimit, RequestLog, SecurityHeaders
-from server.readable import readable
+from server.readable import quote_parts, readable
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, answerer: Answerer | None = Non
                              trim_blocks=True, lstrip_blocks=True)
     env.globals["article_url"] = pages.article_url
     env.filters["readable"] = readable
+    env.globals["quote_parts"] = quote_parts
     app.state.templates = Jinja2Templates(env=env)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.include_router(api.router)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from index.text import STOPWORDS, TOKEN, stem
 
-__all__ = ["Facts", "conflict", "differ", "facts_of"]
+__all__ = ["DATE", "RELATIVE", "Facts", "conflict", "differ", "facts_of"]
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")

@@ -8,8 +8,9 @@ page break in mid-sentence) as a space. web/static/app.js has the same rules for
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
-__all__ = ["readable", "without_residue"]
+__all__ = ["quote_parts", "readable", "without_residue"]
 
 ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$%&~|<>])")  # Markdown's backslash escapes
 ENTITY = re.compile(r"&(nbsp|amp|quot|apos|lt|gt|#39);?")
@@ -25,9 +26,30 @@ def without_residue(text: str) -> str:
     return ENTITY.sub(lambda m: ENTITIES[m.group(1)], text)
 
 
-def readable(text: str) -> str:
+def readable(text: str, strip: bool = True) -> str:
     """A quote as the page shows it: no residue; a break before a lower-case word (a page break in
-    mid-sentence) and a lone line break read as a space; paragraphs kept."""
-    text = BREAK.sub(lambda m: " " if m.group(1).islower() else m.group(0), without_residue(text).strip())
+    mid-sentence) and a lone line break read as a space; paragraphs kept. `strip=False` for a piece
+    of a quote, whose edges join its neighbours."""
+    text = without_residue(text)
+    text = BREAK.sub(lambda m: " " if m.group(1).islower() else m.group(0), text.strip() if strip else text)
     text = PARAGRAPH.sub("\n\n", text)
     return "\n\n".join(LINE_BREAK.sub(" ", p) for p in text.split("\n\n"))
+
+
+class Quoted(Protocol):
+    text: str
+    start: int
+    end: int
+    answer_start: int
+    answer_end: int
+
+
+def quote_parts(quote: Quoted) -> list[tuple[str, bool]]:
+    """A quote as readable pieces, (text, is the answering phrase): the phrase emphasised when it is
+    less than the whole quote."""
+    text = quote.text
+    a, b = quote.answer_start - quote.start, quote.answer_end - quote.start
+    if not 0 <= a < b <= len(text) or (a, b) == (0, len(text)):
+        return [(readable(text), False)]
+    pieces = [(text[:a].lstrip(), False), (text[a:b], True), (text[b:].rstrip(), False)]
+    return [(readable(piece, strip=False), strong) for piece, strong in pieces if piece]

@@ -40,6 +40,10 @@ class Quote:
     also_in: tuple[Citation, ...] = ()
     focus: tuple[int, int] = (0, 0)  # the best-scoring sentence's span: the answer proper, without context
     differs_in: tuple[Citation, ...] = ()
+    answer_start: int = 0  # the answering phrase (a date, sum, name) in the focus sentence, else the focus
+    answer_end: int = 0
+    before: Citation | None = None  # the article's sentences around the quote, for "show context"
+    after: Citation | None = None
 
 
 @dataclass(frozen=True)

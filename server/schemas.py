@@ -81,6 +81,11 @@ class QuoteOut(BaseModel):
     also_in: list[CitationOut] = Field(default_factory=list, description="other articles stating the same")
     differs_in: list[CitationOut] = Field(
         default_factory=list, description="other articles reporting the same thing with different figures or dates")
+    answer_start: int = Field(description="the phrase that answers (a date, sum, number or name), as offsets into "
+                              "the article's text inside [start, end); the answering sentence when no phrase is wanted")
+    answer_end: int
+    before: CitationOut | None = Field(default=None, description="the article's sentence before the quote, if any")
+    after: CitationOut | None = Field(default=None, description="the article's sentence after the quote, if any")
 
 
 class PassageOut(BaseModel):

@@ -28,6 +28,11 @@ def assert_verbatim(answerer: Answerer, answer) -> None:  # type: ignore[no-unty
         text = answerer.index.articles[quote.doc_id].text
         assert text[quote.start:quote.end] == quote.text
         assert quote.start <= quote.focus[0] < quote.focus[1] <= quote.end  # the answering sentence, inside
+        assert quote.focus[0] <= quote.answer_start < quote.answer_end <= quote.focus[1]  # its answering phrase
+        for near, side in ((quote.before, "before"), (quote.after, "after")):
+            if near is not None:  # the article's sentence just outside the quote
+                assert near.doc_id == quote.doc_id and text[near.start:near.end] == near.text
+                assert near.end <= quote.start if side == "before" else near.start >= quote.end
         for cited in quote.also_in:
             assert cited.doc_id != quote.doc_id
             assert 0 <= cited.start < cited.end <= len(answerer.index.articles[cited.doc_id].text)
@@ -255,3 +260,16 @@ def test_quote_takes_the_sentence_that_carries_it_on() -> None:
     assert with_context([0], s, question, {0: 0.50, 1: 0.40}, follow=0.75) == [0, 1]
     assert with_context([0], s, question, {0: 0.50, 1: 0.30}, follow=0.75) == [0]  # too weak to join
     assert with_context([1], s, question, {1: 0.50, 2: 0.49}, follow=0.75) == [0, 1]  # "Trade fell." is no sequel
+
+
+def test_the_answering_phrase_and_the_context_of_a_quote(answerer: Answerer) -> None:
+    answer = answerer.ask("when did lavorv call for opening the zangezur corridor")
+    first = answer.quotes[0]
+    text = answerer.index.articles[first.doc_id].text
+    assert text[first.answer_start:first.answer_end] == "August 2023"
+    assert first.before is not None and first.after is not None
+    sentences = [s for s in answerer.index.sentences if s.doc_id == first.doc_id]
+    i = next(n for n, s in enumerate(sentences) if s.start == first.start)
+    assert (first.before.start, first.after.end) == (sentences[i - 1].start, sentences[i + 1].end)
+    lavrov = answerer.ask("What did Lavrov say about the agreement?").quotes[0]
+    assert (lavrov.answer_start, lavrov.answer_end) == lavrov.focus  # any sentence may answer: all of it

@@ -328,3 +328,29 @@ def test_a_follow_up_is_sent_with_the_conversation_and_answered_in_full(desktop:
     type_and_send(page, "and why?")
     expect(page.locator(".exchange").last.locator(".abstain")).to_contain_text("I could not tell what")
     shot(page, "desktop-unresolved")
+
+
+def test_the_answering_phrase_is_emphasised_and_context_shown_on_demand(
+        browser: Browser, desktop: Page, live_server: str, http: httpx.Client, problems: list[str]) -> None:
+    question = "When did Lavrov call for opening the Zangezur corridor?"
+    first = http.post("/ask", json={"question": question}).json()["quotes"][0]
+    phrase = first["text"][first["answer_start"] - first["start"]:first["answer_end"] - first["start"]]
+    assert phrase == "August 2023"
+    nojs = open_page(browser, DESKTOP, problems, java_script_enabled=False)
+    for page, how in ((desktop, "js"), (nojs, "server")):
+        if how == "js":
+            page.goto(live_server + "/")
+            type_and_send(page, question)
+        else:
+            page.goto(live_server + "/?q=" + quote(question))
+        figure = page.locator(".exchange figure.quote").first
+        expect(figure.locator("blockquote strong.answer")).to_have_text("August 2023")
+        assert figure.locator("blockquote").text_content() == readable(first["text"])  # emphasis adds no text
+        context = figure.locator("details.context")
+        expect(context.locator(".before")).to_be_hidden()
+        context.locator("summary").click()
+        expect(context.locator(".before")).to_have_text("Before: " + readable(first["before"]["text"]))
+        expect(context.locator(".after")).to_have_text("After: " + readable(first["after"]["text"]))
+        page.wait_for_timeout(200)
+        shot(page, f"desktop-context-{how}")
+    nojs.context.close()

@@ -30,11 +30,34 @@
   const ENTITY = /&(nbsp|amp|quot|apos|lt|gt|#39);?/g;
   const ENTITIES = { nbsp: " ", amp: "&", quot: '"', apos: "'", lt: "<", gt: ">", "#39": "'" };
 
-  function readable(text) {
-    const plain = text.replace(ESCAPED, "$1").replace(ENTITY, (m, name) => ENTITIES[name]).trim()
+  function readable(text, strip) {
+    let plain = text.replace(ESCAPED, "$1").replace(ENTITY, (m, name) => ENTITIES[name]);
+    if (strip !== false) plain = plain.trim();
+    plain = plain
       .replace(/\s*\n\s*(?=\p{Ll})/gu, " ");
     return plain.replace(/\s*\n\s*\n\s*/g, "\n\n").split("\n\n")
       .map((p) => p.replace(/[^\S\n]*\n[^\S\n]*/g, " ")).join("\n\n");
+  }
+
+  // The quote as readable pieces, the answering phrase emphasised (quote_parts in server/readable.py).
+  function quoteNodes(quote) {
+    const text = quote.text;
+    const a = quote.answer_start - quote.start, b = quote.answer_end - quote.start;
+    if (!(a >= 0 && a < b && b <= text.length) || (a === 0 && b === text.length)) return [readable(text)];
+    const nodes = [];
+    const head = text.slice(0, a).trimStart(), tail = text.slice(b).trimEnd();
+    if (head) nodes.push(readable(head, false));
+    nodes.push(el("strong", { class: "answer", text: readable(text.slice(a, b), false) }));
+    if (tail) nodes.push(readable(tail, false));
+    return nodes;
+  }
+
+  function contextNode(quote) {
+    if (!quote.before && !quote.after) return null;
+    const line = (cls, label, c) => c && el("p", { class: cls },
+      el("span", { class: "ctx-label", text: label }), " " + readable(c.text));
+    return el("details", { class: "context" }, el("summary", { text: "Show context" }),
+      line("before", "Before:", quote.before), line("after", "After:", quote.after));
   }
 
   function excerpt(text, limit) {
@@ -109,7 +132,9 @@
             el("a", { href: articleHref(c.doc_id, c.start, c.end), text: c.title }), ": ",
             el("q", { text: readable(c.text) })));
         });
-        parts.push(el("figure", { class: "quote" }, el("blockquote", { cite: href, text: readable(quote.text) }), caption));
+        const context = contextNode(quote);
+        if (context) caption.append(context);
+        parts.push(el("figure", { class: "quote" }, el("blockquote", { cite: href }, ...quoteNodes(quote)), caption));
       });
       const ms = Math.round(data.timings_ms.total || 0);
       parts.push(el("p", { class: "meta",

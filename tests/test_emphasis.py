@@ -1,0 +1,44 @@
+"""The answering phrase inside a quote, found by the kind of answer the question wants."""
+
+from __future__ import annotations
+
+from server.emphasis import answer_phrase
+from server.qtype import expected
+from server.readable import quote_parts, readable
+from server.records import Quote
+
+
+def phrase(sentence: str, question: str) -> str | None:
+    found = answer_phrase(sentence, expected(question), question)
+    return sentence[found[0]:found[1]] if found else None
+
+
+def test_the_phrase_of_the_wanted_kind_is_found() -> None:
+    assert phrase("In August 2023, Lavrov advocated for the opening of the corridor, which drew a sharp response "
+                  "from Tehran.", "when did Lavrov call for opening the Zangezur corridor") == "August 2023"
+    assert phrase("Russia had also pledged to invest in Iran's oil and gas industries, promising a \\$40 billion "
+                  "investment package during Putin's visit to Tehran in 2022.",
+                  "How much did Russia pledge to invest?") == "\\$40 billion"
+    assert phrase("Gaining expertise on how to use them requires a long time (i.e., the S-400 air defense system "
+                  "would need at least three months).", "How long would Iranians need to learn the S-400?") \
+        == "three months"
+    assert phrase("This is especially relevant as Russo-Iranian bilateral trade dropped from \\$4.9 billion in 2022 "
+                  "to \\$4 billion in 2023--a decrease of about 17%.",
+                  "By what percentage did trade fall in 2023?") == "17%"
+
+
+def test_no_phrase_when_any_sentence_may_answer_or_none_is_there() -> None:
+    assert phrase("Lavrov confirmed that the agreement would involve more defence", "What did Lavrov say?") is None
+    assert phrase("The two sides are eager to conclude the treaty.", "When will the treaty be signed?") is None
+    assert phrase("It happened in 2023.", "What happened in 2023?") is None  # the question's own year
+
+
+def test_quote_parts_keep_the_text_and_mark_the_phrase() -> None:
+    text = "Later, in August 2023, Lavrov\nspoke; it cost \\$4 billion."
+    start = 100
+    q = Quote(text, "d", "t", start, start + len(text), 1.0, answer_start=start + 10, answer_end=start + 21)
+    parts = quote_parts(q)
+    assert [p for p, strong in parts if strong] == ["August 2023"]
+    assert "".join(p for p, _ in parts) == readable(text)
+    whole = Quote(text, "d", "t", start, start + len(text), 1.0, answer_start=start, answer_end=start + len(text))
+    assert quote_parts(whole) == [(readable(text), False)]
