@@ -23,6 +23,7 @@ import numpy as np
 from eval import EvalError
 from eval.metrics import mean, ndcg_at_k, rank_by_score, recall_at_k
 from index.embed import Embedder
+from index.encoder import Encoder
 from index.settings import Settings
 from server.records import Hit
 from server.retrieve import Mode, Scores, dense_candidates, fuse
@@ -113,7 +114,7 @@ def chunk_corpus(corpus: dict[str, tuple[str, str]], settings: Settings) -> list
     return chunks
 
 
-def cached_vectors(embedder: Embedder, texts: Sequence[str], cache: Path, progress: bool) -> np.ndarray:
+def cached_vectors(embedder: Encoder, texts: Sequence[str], cache: Path, progress: bool) -> np.ndarray:
     """embed_passages(texts), read from `cache` when it holds vectors for exactly these texts."""
     if cache.is_file():
         vectors = np.load(cache)
@@ -191,7 +192,7 @@ def product_fusions(dense_weight: float, extra_weights: Sequence[float] = ()) ->
     return found
 
 
-def cache_file(cache_dir: Path, data: BeirData, embedder: Embedder, texts: Sequence[str], name: str) -> Path:
+def cache_file(cache_dir: Path, data: BeirData, embedder: Encoder, texts: Sequence[str], name: str) -> Path:
     """Keyed by the dataset files, the model and the exact texts embedded (so a change of cleaning or
     chunking rules never reuses stale vectors)."""
     digest = hashlib.sha256(f"{data.digest}|{embedder.name}|{embedder.dim}".encode())
@@ -201,7 +202,7 @@ def cache_file(cache_dir: Path, data: BeirData, embedder: Embedder, texts: Seque
 
 
 def run_beir(
-    data: BeirData, name: str, settings: Settings, embedder: Embedder, cache_dir: Path,
+    data: BeirData, name: str, settings: Settings, embedder: Encoder, cache_dir: Path,
     extra_weights: Sequence[float] = (), progress: bool = True, say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Every retrieval mode on the test queries: {"modes": {mode: {...}}, "passages", "documents", ...}."""

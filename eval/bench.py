@@ -183,7 +183,6 @@ def run_clients(base: str, questions: Sequence[str]) -> tuple[float, list[float]
 def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) -> int:
     from eval.gold import load_gold
     from index.build import build
-    from index.embed import Embedder
     from index.settings import Settings
     from server.answerer import Answerer
 
@@ -192,9 +191,9 @@ def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) 
     settings = Settings(index_dir=index_dir) if index_dir is not None else Settings()
     index_dir = settings.index_dir.resolve()
     questions = [q.question for q in load_gold(REPO / "eval" / "gold.jsonl")]
-    embedder = Embedder(settings.resolved_model_dir())
-    build(settings, embedder=embedder, progress=False, say=lambda _: None)
-    answerer = Answerer.load(settings, embedder=embedder)
+    build(settings, progress=False, say=lambda _: None)
+    answerer = Answerer.load(settings)
+    embedder = answerer.embedder
     answerer.ask(questions[0])  # warm-up
     runs: list[dict[str, float]] = []
     served: list[dict[str, float]] = []
@@ -205,7 +204,7 @@ def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) 
         answers = [timed(answerer.ask, q) for q in questions]
         with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
             t = time.perf_counter()
-            build(settings, out=Path(tmp) / "index", embedder=embedder, progress=False, say=lambda _: None)
+            build(settings, out=Path(tmp) / "index", progress=False, say=lambda _: None)
             build_s = time.perf_counter() - t
         runs.append({**{f"floor_{k}_ms": v for k, v in pct(floor).items()},
                      **{f"answer_{k}_ms": v for k, v in pct(answers).items()}, "build_s": round(build_s, 2),

@@ -23,7 +23,7 @@ from eval.metrics import (
     percentile,
     ratio,
 )
-from index.embed import Embedder
+from index.encoder import Encoder
 from server.answerer import Answerer, Options
 from server.records import Answer
 
@@ -81,14 +81,20 @@ class EvalRun:
         return self.ablations[PRODUCT]
 
 
-class CachedEmbedder(Embedder):
-    """The same loaded model, encoding each distinct query once: the ablations ask the same questions,
+class CachedEmbedder:
+    """The same loaded encoder, encoding each distinct query once: the ablations ask the same questions,
     so only the first pass (the product's, whose latency is reported) pays for encoding."""
 
-    def __init__(self, inner: Embedder) -> None:  # shares inner's loaded model and state; loads nothing
-        self.__dict__.update(inner.__dict__)
+    def __init__(self, inner: Encoder) -> None:  # shares inner's loaded model; loads nothing
         self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
         self.memo: dict[str, np.ndarray] = {}
+
+    def dictionary(self) -> frozenset[str]:
+        return self.inner.dictionary()
+
+    def embed_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        return self.inner.embed_passages(texts, batch_size, progress)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
@@ -270,12 +276,12 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
     settings = Settings(index_dir=index_dir) if index_dir is not None else Settings()
     gold = load_gold(gold_path)
     check = load_gold(check_path) if check_path is not None and check_path.is_file() else []
-    embedder = Embedder(settings.resolved_model_dir())
-    built = build(settings, embedder=embedder, progress=False, say=say)
+    built = build(settings, progress=False, say=say)
     say(built.summary().splitlines()[0])
     texts = {a.doc_id: a.text for a in load_folder(settings.articles_dir, settings.max_article_mb).articles}
     check_against(gold + check, texts)
-    answerer = Answerer.load(settings, embedder=CachedEmbedder(embedder))
+    answerer = Answerer.load(settings)
+    answerer = Answerer(answerer.index, CachedEmbedder(answerer.embedder), settings)
     run = evaluate_gold(answerer, gold, texts, progress=progress)
     if check:
         checked = evaluate_gold(answerer, check, texts, ablations=((CHECK, Options()),))
@@ -288,7 +294,7 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
         if check and check_before else []
     gold_sha = hashlib.sha256(gold_path.read_bytes()).hexdigest()
     context = {"gold": str(gold_path), "gold_sha256": gold_sha, "index": str(settings.index_dir),
-               "model": embedder.name, "tolerance": tolerance, "baseline": str(baseline_path),
+               "model": answerer.embedder.name, "tolerance": tolerance, "baseline": str(baseline_path),
                "when": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": round(time.perf_counter() - started, 1)}
     paths = report.write(reports_dir, run, before, changes, context)
     summary = report.summary_rows(run.product.metrics, before, changes)

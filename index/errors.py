@@ -31,3 +31,11 @@ class IndexCorrupt(VerbatimError):
 
 class IndexWriteFailed(VerbatimError):
     pass
+
+
+class ModelUnsupported(VerbatimError):
+    pass
+
+
+class ExportMismatch(VerbatimError):
+    pass

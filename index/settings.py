@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         default=0.75, ge=0.0, le=1.0, description="cosine above which sentences state the same fact"
     )
     batch_size: int = Field(default=32, ge=1, le=1024, description="encoding batch size at build time")
+    encoder_threads: int = Field(
+        default=2, ge=1, le=64, description="ONNX Runtime threads for one encode (intra-op), serving and building"
+    )
+    ask_max_batch: int = Field(
+        default=16, ge=1, le=256, description="questions the server encodes together in one batch at most"
+    )
+    ask_max_wait_ms: float = Field(
+        default=0.0, ge=0.0, le=1000.0,
+        description="how long the server's encoder waits for more questions before encoding a batch",
+    )
     host: str = Field(default="127.0.0.1", description="address the server binds")
     port: int = Field(default=8000, ge=0, le=65535, description="port the server binds")
 

@@ -8,6 +8,7 @@ import time
 import types
 import typing
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from index.swap import REBUILD, crash_point, resolve
 from index.text import Lexicon, lexical_version
 
 # 4: the manifest records a checksum of every file (`files`) and the articles folder it was built from.
-FORMAT_VERSION = 4
+# 5: the model is stored as ONNX in encoder/, and the manifest records where it came from (`encoder`).
+FORMAT_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Manifest:
     lexical: str = ""  # index.text.lexical_version() of the stop words, aliases and stemmer used for terms
     files: FileSums = field(default_factory=dict)  # every other file of the folder: bytes and SHA-256
     articles_dir: str = ""  # the folder the articles were read from (absolute)
+    encoder: dict[str, Any] = field(default_factory=dict)  # kind ("onnx") and source (the model folder's hash)
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,10 @@ def _read_jsonl(path: Path) -> list[Any]:
         return [json.loads(line) for line in src if line.strip()]
 
 
-def write_folder(data: IndexData, folder: Path) -> Manifest:
+def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | None = None) -> Manifest:
     """Write every part of the index into `folder` (which must be new and empty), flushed to the disk,
-    and return the manifest written, with the checksum of every file."""
+    and return the manifest written, with the checksum of every file. `also` adds files of its own (the
+    encoder's) before the checksums are taken."""
     import faiss
 
     folder.mkdir(parents=True, exist_ok=False)
@@ -105,6 +109,8 @@ def write_folder(data: IndexData, folder: Path) -> Manifest:
     (folder / "lexicon.json").write_text(json.dumps({
         "sentence_terms": [sorted(t) for t in lex.sentence_terms], "document_frequency": lex.document_frequency,
         "passages": lex.passages, "words": dict(lex.words)}, ensure_ascii=False))
+    if also is not None:
+        also(folder)
     crash_point("files-written")
     # Hashing reads every file back anyway: the same pass flushes it to the disk.
     manifest = replace(data.manifest, files=checksums(folder, sync=True))

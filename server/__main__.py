@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import copy
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,12 +17,11 @@ if TYPE_CHECKING:
 
 
 def prepare(settings: Settings) -> Answerer:
-    """Load the model and the index. A missing index is built from settings.articles_dir first, unless
-    the user named the index folder but not the articles: a folder they named may be meant for other
-    articles, so it is never filled from the default ones."""
-    from index.build import build
-    from index.embed import Embedder
-    from index.errors import IndexNotFound
+    """Load the index and the encoder stored in it. A missing index is built from settings.articles_dir
+    first, unless the user named the index folder but not the articles: a folder they named may be meant
+    for other articles, so it is never filled from the default ones. The build runs in a child process:
+    it imports torch to export the model, and the server should not carry torch while it serves."""
+    from index.errors import IndexNotFound, VerbatimError
     from index.settings import Settings
     from index.store import read_manifest
     from server.answerer import Answerer
@@ -35,12 +35,13 @@ def prepare(settings: Settings) -> Answerer:
             raise IndexNotFound(
                 f"No index at {settings.index_dir}. Build it from the articles it is for, then run this again: "
                 f"`python -m index build --articles DIR --out {settings.index_dir}`.") from None
-        embedder = Embedder(settings.resolved_model_dir())
         print(f"No index at {settings.index_dir}: building it from {settings.articles_dir} first.",
               flush=True)
-        report = build(settings, embedder=embedder, progress=True)
-        print(report.summary(), flush=True)
-        return Answerer.load(settings, embedder=embedder)
+        done = subprocess.run([sys.executable, "-m", "index", "build", "--articles", str(settings.articles_dir),
+                               "--out", str(settings.index_dir)], check=False)
+        if done.returncode != 0:
+            raise VerbatimError("The index could not be built (see the message above); fix that and run this "
+                                "again.") from None
     return Answerer.load(settings)
 
 

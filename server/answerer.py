@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.embed import Embedder
+from index.encoder import Encoder, index_encoder
 from index.errors import VerbatimError
 from index.settings import Settings
-from index.store import IndexData, check_lexical, check_model, read_folder
+from index.store import IndexData, check_lexical, check_model, read_folder, resolve
 from index.text import terms
 from server.abstain import Calibration, Evidence, confidence, squash_bm25
 from server.byline import asks_author, author_sentences, named_sources, without_sources
@@ -79,7 +79,7 @@ class Evaluated:
 
 
 class Answerer:
-    def __init__(self, index: IndexData, embedder: Embedder, settings: Settings,
+    def __init__(self, index: IndexData, embedder: Encoder, settings: Settings,
                  calibration: Calibration | None = None, weights: Weights | None = None) -> None:
         check_model(index.manifest, embedder.name, embedder.dim, settings.index_dir)
         self.index = index
@@ -110,9 +110,13 @@ class Answerer:
         return ((1 - context) * self.index.sentence_vectors + context * self.index.context_vectors).astype(np.float32)
 
     @classmethod
-    def load(cls, settings: Settings, embedder: Embedder | None = None) -> Answerer:
+    def load(cls, settings: Settings, embedder: Encoder | None = None) -> Answerer:
+        """The index at settings.index_dir with the encoder stored in it (or `embedder`, which must be
+        the same model)."""
         index = read_folder(settings.index_dir)
-        return cls(index, embedder or Embedder(settings.resolved_model_dir()), settings)
+        if embedder is None:
+            embedder = index_encoder(resolve(settings.index_dir), index.manifest.encoder, settings.encoder_threads)
+        return cls(index, embedder, settings)
 
     def title(self, doc_id: str) -> str:
         return self.index.articles[doc_id].title

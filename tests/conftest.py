@@ -1,4 +1,5 @@
-"""Session fixtures: the real model, loaded once, and the seed articles indexed once per test session."""
+"""Session fixtures: the seed articles indexed once per test session (exporting the real model to ONNX),
+and the ONNX encoder stored in that index, which the answerer and the server use as they do in production."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from index.build import build
 from index.embed import Embedder
+from index.onnx_encoder import OnnxEncoder
 from index.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,7 +23,8 @@ def settings_base() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def embedder(settings_base: Settings) -> Embedder:
+def torch_embedder(settings_base: Settings) -> Embedder:
+    """The sentence-transformers model (torch): what the export is checked against."""
     return Embedder(settings_base.resolved_model_dir())
 
 
@@ -32,14 +35,20 @@ def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def seed_index(seed_settings: Settings, embedder: Embedder) -> Path:
+def seed_index(seed_settings: Settings, torch_embedder: Embedder) -> Path:
     """The five seed articles, indexed once for the whole session (read-only for tests)."""
-    build(seed_settings, embedder=embedder, progress=False, say=lambda _: None)
+    build(seed_settings, encoder=torch_embedder, progress=False, say=lambda _: None)
     return seed_settings.index_dir
 
 
 @pytest.fixture(scope="session")
-def answerer(seed_settings: Settings, seed_index: Path, embedder: Embedder):  # type: ignore[no-untyped-def]
+def embedder(seed_index: Path) -> OnnxEncoder:
+    """The real model through ONNX Runtime, as the seed index stores it (builds in tests reuse its files)."""
+    return OnnxEncoder.from_index(seed_index)
+
+
+@pytest.fixture(scope="session")
+def answerer(seed_settings: Settings, seed_index: Path, embedder: OnnxEncoder):  # type: ignore[no-untyped-def]
     from server.answerer import Answerer
 
     return Answerer.load(seed_settings, embedder=embedder)

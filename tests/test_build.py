@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from index.build import build
-from index.embed import Embedder
 from index.errors import IndexCorrupt, IndexMismatch, IndexNotFound, NoUsableArticles
+from index.onnx_encoder import OnnxEncoder
 from index.settings import Settings
 from index.store import check_model, read_folder, read_manifest
 from index.text import lexical_version, lexicon
@@ -32,8 +32,8 @@ def corpus(folder: Path, n: int = 3) -> Path:
     return folder
 
 
-def quiet_build(settings: Settings, embedder: Embedder, **kw):  # type: ignore[no-untyped-def]
-    return build(settings, embedder=embedder, progress=False, say=lambda _: None, **kw)
+def quiet_build(settings: Settings, embedder: OnnxEncoder, **kw):  # type: ignore[no-untyped-def]
+    return build(settings, encoder=embedder, progress=False, say=lambda _: None, **kw)
 
 
 def test_seed_index_spans_are_verbatim(seed_index: Path) -> None:
@@ -60,7 +60,7 @@ def test_seed_titles_from_metadata_or_derived(seed_index: Path) -> None:
     assert derived.startswith("For Moscow, Iranian President")
 
 
-def test_incremental_rebuild_reuses_unchanged(tmp_path: Path, embedder: Embedder) -> None:
+def test_incremental_rebuild_reuses_unchanged(tmp_path: Path, embedder: OnnxEncoder) -> None:
     articles = corpus(tmp_path / "articles")
     settings = Settings(articles_dir=articles, index_dir=tmp_path / "index")
     first = quiet_build(settings, embedder)
@@ -76,17 +76,17 @@ def test_incremental_rebuild_reuses_unchanged(tmp_path: Path, embedder: Embedder
     assert "1 embedded, 1 reused" in second.summary()
 
 
-class Interrupting(Embedder):
-    """The real embedder that is interrupted (Ctrl-C) partway through a build."""
+class Interrupting(OnnxEncoder):
+    """The real encoder that is interrupted (Ctrl-C) partway through a build."""
 
-    def __init__(self, real: Embedder) -> None:
+    def __init__(self, real: OnnxEncoder) -> None:
         self.__dict__.update(real.__dict__)
 
     def embed_passages(self, texts, batch_size=32, progress=False):  # type: ignore[no-untyped-def,override]
         raise KeyboardInterrupt
 
 
-def test_interrupted_build_keeps_previous_index(tmp_path: Path, embedder: Embedder) -> None:
+def test_interrupted_build_keeps_previous_index(tmp_path: Path, embedder: OnnxEncoder) -> None:
     articles = corpus(tmp_path / "articles", 2)
     settings = Settings(articles_dir=articles, index_dir=tmp_path / "index")
     quiet_build(settings, embedder)
@@ -98,14 +98,14 @@ def test_interrupted_build_keeps_previous_index(tmp_path: Path, embedder: Embedd
     assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "index"]  # no half-written folder
 
 
-def test_swap_cut_off_between_renames_is_recovered(tmp_path: Path, embedder: Embedder) -> None:
+def test_swap_cut_off_between_renames_is_recovered(tmp_path: Path, embedder: OnnxEncoder) -> None:
     settings = Settings(articles_dir=corpus(tmp_path / "articles", 1), index_dir=tmp_path / "index")
     quiet_build(settings, embedder)
     os.replace(settings.index_dir, tmp_path / "index.previous")
     assert read_folder(settings.index_dir).manifest.articles == 1
 
 
-def test_no_usable_articles(tmp_path: Path, embedder: Embedder) -> None:
+def test_no_usable_articles(tmp_path: Path, embedder: OnnxEncoder) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(NoUsableArticles, match="No usable article"):
@@ -116,7 +116,7 @@ def test_no_usable_articles(tmp_path: Path, embedder: Embedder) -> None:
     assert not (tmp_path / "i").exists()
 
 
-def test_mismatched_or_broken_index_refused(tmp_path: Path, embedder: Embedder) -> None:
+def test_mismatched_or_broken_index_refused(tmp_path: Path, embedder: OnnxEncoder) -> None:
     settings = Settings(articles_dir=corpus(tmp_path / "articles", 1), index_dir=tmp_path / "index")
     quiet_build(settings, embedder)
     manifest = read_manifest(settings.index_dir)
@@ -144,7 +144,7 @@ def test_lexicon_is_stored_and_matches_the_text(seed_index: Path) -> None:
 
 
 def test_index_with_other_lexical_rules_is_refused_then_rebuilt_without_embedding(
-        tmp_path: Path, embedder: Embedder) -> None:
+        tmp_path: Path, embedder: OnnxEncoder) -> None:
     from server.answerer import Answerer
 
     settings = Settings(articles_dir=corpus(tmp_path / "articles", 2), index_dir=tmp_path / "index")
@@ -183,7 +183,7 @@ def test_cli_builds_with_progress_and_summary(tmp_path: Path) -> None:
     assert "Embedding" in result.stderr  # the progress bar
 
 
-def test_unchanged_rebuild_does_not_load_the_model(tmp_path: Path, embedder: Embedder,
+def test_unchanged_rebuild_does_not_load_the_model(tmp_path: Path, embedder: OnnxEncoder,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(articles_dir=corpus(tmp_path / "articles", 2), index_dir=tmp_path / "index")
     quiet_build(settings, embedder)
@@ -191,7 +191,8 @@ def test_unchanged_rebuild_does_not_load_the_model(tmp_path: Path, embedder: Emb
     def no_model(*_: object) -> None:
         raise AssertionError("the model was loaded for a rebuild with nothing to embed")
 
-    monkeypatch.setattr("index.build.Embedder", no_model)
+    monkeypatch.setattr("index.build.exported", no_model)
+    monkeypatch.setattr(OnnxEncoder, "__init__", no_model)
     report = build(settings, progress=False)
     assert (report.embedded, report.reused) == (0, 2)
     assert read_manifest(settings.index_dir).dim == 384

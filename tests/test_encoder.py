@@ -1,0 +1,120 @@
+"""The model exported to ONNX: stored in the index, the same vectors as sentence-transformers, pooling
+as the model folder says, and a clear refusal of what cannot be served that way."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embed import Embedder
+from index.encoder import Encoder, pool, read_pooling
+from index.errors import ExportMismatch, IndexCorrupt, ModelUnsupported
+from index.export import SAMPLE, export, verify
+from index.onnx_encoder import ENCODER_DIR, OnnxEncoder, file_hashes
+from index.provision import source_hash
+from index.settings import Settings
+from index.store import read_folder, read_manifest
+from server.answerer import Answerer
+
+QUESTIONS = ["What did Lavrov say about the corridor?", "Who is Iran's president?", "x", "Armenia"]
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray((a * b).sum(axis=1))
+
+
+def test_index_stores_the_export_with_hashes(seed_index: Path, torch_embedder: Embedder) -> None:
+    record = read_manifest(seed_index).encoder
+    folder = seed_index / ENCODER_DIR
+    assert record["kind"] == "onnx" and record["files"] == file_hashes(folder)
+    assert record["source"] == source_hash(torch_embedder.model_dir)
+    assert set(record["files"]) == {"model.onnx", "tokenizer.json", "encoder.json"}
+
+
+def test_onnx_vectors_equal_sentence_transformers(seed_index: Path, embedder: OnnxEncoder,
+                                                  torch_embedder: Embedder) -> None:
+    assert isinstance(embedder, Encoder) and isinstance(torch_embedder, Encoder)
+    data = read_folder(seed_index)
+    texts = [s.text for s in data.sentences[:40]] + [p.text for p in data.passages[:8]] + QUESTIONS
+    expected = torch_embedder.embed_passages(texts)
+    assert cosines(embedder.embed_passages(texts, batch_size=7), expected).min() >= 0.9999
+    assert cosines(embedder.embed_queries(QUESTIONS), torch_embedder.embed_queries(QUESTIONS)).min() >= 0.9999
+    one_by_one = np.vstack([embedder.embed_queries([q]) for q in QUESTIONS])
+    assert np.abs(one_by_one - embedder.embed_queries(QUESTIONS)).max() < 1e-5  # padding changes nothing
+    # the index's vectors are the ONNX ones, which sentence-transformers agrees with
+    assert cosines(data.sentence_vectors[:40], expected[:40]).min() >= 0.9999
+    assert embedder.embed_queries([]).shape == (0, 384) and embedder.embed_passages([]).shape == (0, 384)
+
+
+def test_dictionary_is_the_tokenizer_vocabulary(embedder: OnnxEncoder, torch_embedder: Embedder) -> None:
+    assert embedder.dictionary() == torch_embedder.dictionary()
+    assert {"president", "corridor"} <= embedder.dictionary()
+
+
+def cls_model(model_dir: Path, model: Path) -> Path:
+    """A copy of the model folder (its weights linked) that pools with the [CLS] token instead of the mean."""
+    shutil.copytree(model_dir, model, ignore=shutil.ignore_patterns("*.safetensors"))
+    (model / "model.safetensors").symlink_to(model_dir / "model.safetensors")
+    config = json.loads((model / "1_Pooling" / "config.json").read_text())
+    config.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    (model / "1_Pooling" / "config.json").write_text(json.dumps(config))
+    return model
+
+
+def test_pooling_follows_the_model_folder(tmp_path: Path, torch_embedder: Embedder) -> None:
+    assert read_pooling(torch_embedder.model_dir).mode == "mean"
+    assert read_pooling(torch_embedder.model_dir).max_seq_length == 256
+    model = cls_model(torch_embedder.model_dir, tmp_path / "cls-model")
+    assert read_pooling(model).mode == "cls"
+    (model / "modules.json").write_text(json.dumps([*json.loads((model / "modules.json").read_text()),
+                                                    {"idx": 3, "name": "3", "path": "3_Dense",
+                                                     "type": "sentence_transformers.models.Dense"}]))
+    with pytest.raises(ModelUnsupported, match="Dense"):
+        read_pooling(model)
+
+
+@pytest.mark.slow
+def test_another_model_folder_is_exported_with_its_own_pooling(tmp_path: Path, torch_embedder: Embedder) -> None:
+    model = cls_model(torch_embedder.model_dir, tmp_path / "cls-model")
+    reference = Embedder(model)
+    encoder = export(reference, tmp_path / "out", source_hash(model), ["A sentence about Armenia."])
+    assert encoder.spec.pooling.mode == "cls"
+    assert cosines(encoder.embed_queries(QUESTIONS), reference.embed_queries(QUESTIONS)).min() >= 0.9999
+    assert cosines(encoder.embed_queries(QUESTIONS), torch_embedder.embed_queries(QUESTIONS)).min() < 0.99
+
+
+def test_export_that_encodes_differently_is_refused(tmp_path: Path, seed_index: Path,
+                                                    torch_embedder: Embedder) -> None:
+    folder = tmp_path / "encoder"
+    shutil.copytree(seed_index / ENCODER_DIR, folder)
+    spec = json.loads((folder / "encoder.json").read_text())
+    spec["pooling"]["mode"] = "max"
+    (folder / "encoder.json").write_text(json.dumps(spec))
+    with pytest.raises(ExportMismatch, match="cosine .* choose another"):
+        verify(torch_embedder, OnnxEncoder(folder), SAMPLE)
+
+
+def test_damaged_encoder_is_refused(tmp_path: Path, seed_index: Path, seed_settings: Settings) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(seed_index, copy)
+    settings = seed_settings.model_copy(update={"index_dir": copy})
+    assert Answerer.load(settings).embedder.name == "all-MiniLM-L6-v2"
+    with (copy / ENCODER_DIR / "tokenizer.json").open("a") as f:
+        f.write(" ")
+    with pytest.raises(IndexCorrupt, match="encoder files .* rebuild"):
+        Answerer.load(settings)
+    (copy / ENCODER_DIR / "model.onnx").unlink()
+    with pytest.raises(IndexCorrupt, match="lacks encoder/model.onnx.*rebuild"):
+        Answerer.load(settings)
+
+
+def test_pool_modes() -> None:
+    hidden = np.array([[[1.0, 0.0], [0.0, 3.0], [9.0, 9.0]]], dtype=np.float32)
+    mask = np.array([[1, 1, 0]])
+    assert np.allclose(pool(hidden, mask, "mean"), [[1 / 10 ** 0.5, 3 / 10 ** 0.5]])
+    assert np.allclose(pool(hidden, mask, "cls"), [[1.0, 0.0]])
+    assert np.allclose(pool(hidden, mask, "max"), [[1 / 10 ** 0.5, 3 / 10 ** 0.5]])  # the padding never wins
