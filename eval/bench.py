@@ -1,11 +1,14 @@
 """`python -m eval bench`: how fast Verbatim is, against the floor of one query encode.
 
 Measures, each `repeats` times (medians reported): in-process answer latency (Answerer.ask), the floor
-(embedder.embed_queries([q]) with the same model in the same run), /ask over HTTP through a real server
+(one ONNX Runtime query encode, embed_queries([q]) with the index's encoder in the same run; the same
+with sentence-transformers on torch beside it), /ask over HTTP through a real server
 subprocess (sequential p50/p95/p99; 8 concurrent clients: throughput and p95), server cold start
 (process start until /api/health answers), a fresh index build of the seed articles, the cost of
 verifying the index's checksums (and its rate, extrapolated to 100,000 articles), and peak RSS of the
-server and of this process. Requests go to 127.0.0.1 only, in bounded loops.
+server and of this process. Once per run: the batch encoding rate of both encoders over the seed
+index's sentences and passages at several batch sizes. Then each target of eval/targets.py, judged
+against the floor. Requests go to 127.0.0.1 only, in bounded loops.
 """
 
 from __future__ import annotations
@@ -182,7 +185,9 @@ def run_clients(base: str, questions: Sequence[str]) -> tuple[float, list[float]
 
 def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) -> int:
     from eval.gold import load_gold
+    from eval.targets import judge, table
     from index.build import build
+    from index.embed import Embedder
     from index.settings import Settings
     from server.answerer import Answerer
 
@@ -195,18 +200,23 @@ def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) 
     answerer = Answerer.load(settings)
     embedder = answerer.embedder
     answerer.ask(questions[0])  # warm-up
+    torch_embedder = Embedder(settings.resolved_model_dir())
+    torch_embedder.embed_queries(questions[:1])
+    rates = encode_rates(answerer, {"onnx": embedder, "torch": torch_embedder}, say)
     runs: list[dict[str, float]] = []
     served: list[dict[str, float]] = []
     log = Path(tempfile.gettempdir()) / "verbatim-bench-server.log"
     for r in range(repeats):
         say(f"Run {r + 1}/{repeats}: in process, floor, build ...")
         floor = [timed(embedder.embed_queries, [q]) for q in questions]
+        torch_floor = [timed(torch_embedder.embed_queries, [q]) for q in questions]
         answers = [timed(answerer.ask, q) for q in questions]
         with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
             t = time.perf_counter()
             build(settings, out=Path(tmp) / "index", progress=False, say=lambda _: None)
             build_s = time.perf_counter() - t
         runs.append({**{f"floor_{k}_ms": v for k, v in pct(floor).items()},
+                     **{f"torch_floor_{k}_ms": v for k, v in pct(torch_floor).items()},
                      **{f"answer_{k}_ms": v for k, v in pct(answers).items()}, "build_s": round(build_s, 2),
                      **verification(index_dir)})
         say(f"Run {r + 1}/{repeats}: server ...")
@@ -218,7 +228,10 @@ def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) 
     result: dict[str, Any] = {"repeats": repeats, "questions": len(questions), "cpus": os.cpu_count(),
                               "index": str(index_dir), "clients": CLIENTS, "requests_per_client": PER_CLIENT,
                               **median_of(runs), **(median_of(served) if served else {}),
-                              "bench_peak_rss_mb": peak_rss_mb(), "runs": runs, "server_runs": served}
+                              "bench_peak_rss_mb": peak_rss_mb(), "encode_rates": rates, "runs": runs,
+                              "server_runs": served}
+    result["targets"] = [{"name": t.name, "value": t.value, "limit": t.limit, "unit": t.unit, "met": t.met}
+                         for t in judge(result)]
     reports.mkdir(parents=True, exist_ok=True)
     out = reports / "bench.json"
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
@@ -229,8 +242,36 @@ def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) 
                                                           "requests_per_client"):
             ratio = f"  ({value / floor_ms:.1f}x floor)" if key.endswith("_ms") and floor_ms else ""
             say(f"  {key:24s} {value:10.2f}{ratio}")
+    say("\nBatch encoding at build time (texts/s):")
+    for row, rate in rates.items():
+        say(f"  {row:24s} {rate:10.1f}")
+    say(f"\nTargets (floor = one ONNX query encode, p50 {floor_ms:.2f} ms; torch: "
+        f"{result.get('torch_floor_p50_ms', 0):.2f} ms):")
+    for line in table(judge(result)):
+        say(line)
     say(f"Wrote {out}")
     return 0
+
+
+BATCH_SIZES = (8, 32, 128)
+
+
+def encode_rates(answerer: Any, encoders: dict[str, Any], say: Say) -> dict[str, float]:
+    """Texts per second each encoder embeds the seed index's sentences and passages at, per batch size."""
+    from index.build import embedding_text
+
+    index = answerer.index
+    texts = {"sentences": [s.text for s in index.sentences],
+             "passages": [embedding_text(index.articles[p.doc_id].title, p.text) for p in index.passages]}
+    rates: dict[str, float] = {}
+    say("Batch encoding rates ...")
+    for kind, batch in texts.items():
+        for size in BATCH_SIZES:
+            for name, encoder in encoders.items():
+                started = time.perf_counter()
+                encoder.embed_passages(batch, batch_size=size)
+                rates[f"{name} {kind} b{size}"] = round(len(batch) / (time.perf_counter() - started), 1)
+    return rates
 
 
 def timed(fn: Callable[[Any], object], arg: Any) -> float:

@@ -15,12 +15,11 @@ import numpy as np
 
 from index.chunk import chunk
 from index.clean import clean
-from index.embed import Embedder
-from index.encoder import model_name
+from index.encoder import Encoder
 from index.errors import IndexMismatch, IndexWriteFailed, NoUsableArticles, VerbatimError
 from index.load import load_folder
-from index.onnx_encoder import ENCODER_DIR, OnnxEncoder
-from index.provision import copy_files, encoder_record, exported, reusable_files, source_hash
+from index.onnx_encoder import ENCODER_DIR
+from index.provision import Plan, copy_files
 from index.records import Article, Metadata, Passage, Sentence, Skipped
 from index.sentences import split_sentences
 from index.settings import Settings
@@ -213,14 +212,14 @@ def build(
     settings: Settings,
     articles_dir: Path | None = None,
     out: Path | None = None,
-    encoder: OnnxEncoder | Embedder | None = None,
+    embedder: Encoder | None = None,
     progress: bool = True,
     say: Callable[[str], None] = print,
 ) -> BuildReport:
     """Index `articles_dir` into `out`. The previous index at `out` stays intact until the new one is
-    complete, and articles whose text did not change reuse its vectors. `encoder`: an ONNX encoder whose
-    files the index stores, or the sentence-transformers model to export; None exports the settings'
-    model, or reuses the previous index's export of it."""
+    complete, and articles whose text did not change reuse its vectors. `embedder`: an ONNX encoder whose
+    files the index stores, the sentence-transformers model to export, or another Encoder (stored as its
+    `kind`, nothing exported); None exports the settings' model, or reuses the previous index's export."""
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -234,12 +233,8 @@ def build(
     if not corpus.articles:
         reasons = "; ".join(f"{s.filename}: {s.reason}" for s in corpus.skipped) or "no .txt, .md or .html files"
         raise NoUsableArticles(f"No usable article in {articles_dir} ({reasons}). Add article files and retry.")
-    onnx = encoder if isinstance(encoder, OnnxEncoder) else None
-    reference = encoder if isinstance(encoder, Embedder) else None
-    model_dir = None if onnx else reference.model_dir if reference else settings.resolved_model_dir()
-    name = onnx.name if onnx else model_name(model_dir)  # type: ignore[arg-type]
-    source = onnx.spec.source if onnx else source_hash(model_dir)  # type: ignore[arg-type]
-    previous = reusable(out, settings, name, source, warnings)
+    plan = Plan.of(embedder, settings)
+    previous = reusable(out, settings, plan.name, plan.source, warnings)
     old = pieces_from(previous) if previous else {}
     pieces: list[Piece] = []
     todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
@@ -261,18 +256,9 @@ def build(
         texts += [s.text for s in sentences] + context_texts(sentences)
         texts += [embedding_text(article.title, p.text) for p in passages]
     workdir = tempfile.TemporaryDirectory(prefix="verbatim-export-")
-    # The model loads only if something needs embedding or exporting: an unchanged corpus rebuilds in a
-    # second, and a changed one encodes with the stored export, without torch.
-    files = onnx.folder if onnx else reusable_files(resolve(out), previous.manifest.encoder, source) \
-        if previous else None
-    if files is None:
-        onnx = exported(model_dir, reference, Path(workdir.name), source, texts,  # type: ignore[arg-type]
-                        settings.encoder_threads)
-        files = onnx.folder
-    elif texts and onnx is None:
-        onnx = OnnxEncoder(files, settings.encoder_threads)
-    vectors = onnx.embed_passages(texts, settings.batch_size, progress) if onnx and texts else None
-    dim = onnx.dim if onnx else previous.manifest.dim if previous else 0
+    vectors, dim, files = plan.encode(texts, resolve(out) if previous else None, Path(workdir.name), settings,
+                                      progress)
+    dim = dim or (previous.manifest.dim if previous else 0)
     pos = 0
     for article, sentences, passages in todo:
         assert vectors is not None
@@ -285,18 +271,18 @@ def build(
         raise NoUsableArticles(f"No article in {articles_dir} has body text to index. Check the files and retry.")
     pieces.sort(key=lambda p: p.article.doc_id)
     manifest = Manifest(
-        format_version=FORMAT_VERSION, model=name, dim=dim, articles=len(pieces),
+        format_version=FORMAT_VERSION, model=plan.name, dim=dim, articles=len(pieces),
         passages=sum(len(p.passages) for p in pieces), sentences=sum(len(p.sentences) for p in pieces),
         chunking=chunking(settings), pipeline=PIPELINE_VERSION, built_at=now_iso(),
         build_seconds=round(time.perf_counter() - started, 2),
         article_hashes={p.article.doc_id: p.article.sha256 for p in pieces}, lexical=lexical_version(),
-        articles_dir=str(articles_dir.resolve()), encoder=encoder_record(source),
+        articles_dir=str(articles_dir.resolve()), encoder=plan.record(),
     )
     data = assemble(pieces, manifest, skipped, dim)
     staging = staging_for(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_folder(data, staging, lambda folder: copy_files(files, folder / ENCODER_DIR))
+        write_folder(data, staging, lambda folder: copy_files(files, folder / ENCODER_DIR) if files else None)
         swap_in(staging, out)
     except OSError as exc:
         full = " (the disk is full: free some space)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""

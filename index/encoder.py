@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -45,7 +45,7 @@ class Encoder(Protocol):
         ...
 
 
-def index_encoder(folder: Path, record: dict[str, Any], threads: int) -> Encoder:
+def index_encoder(folder: Path, record: dict[str, str], threads: int) -> Encoder:
     """The encoder an index folder was built with, as its manifest's `encoder` record names it."""
     kind = record.get("kind")
     if kind == "onnx":

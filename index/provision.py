@@ -10,13 +10,18 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from index.encoder import Encoder, model_name
 from index.integrity import digest
 from index.onnx_encoder import ENCODER_DIR, ENCODER_FILES, OnnxEncoder
+from index.settings import Settings
 
-__all__ = ["ENCODER_KIND", "copy_files", "encoder_record", "exported", "reusable_files", "source_hash"]
+__all__ = ["ENCODER_KIND", "Plan", "copy_files", "source_hash"]
 
 ENCODER_KIND = "onnx"
 MODEL_SUFFIXES = (".json", ".txt", ".safetensors", ".bin", ".model")
@@ -26,26 +31,18 @@ SAMPLE_TEXTS = 24  # corpus texts checked against sentence-transformers after an
 def source_hash(model_dir: Path) -> str:
     """sha256 over the files that define a sentence-transformers folder (configs, vocabulary, weights),
     so a changed model is exported again; other exports in the folder (onnx/, openvino/) are ignored."""
-    digest = hashlib.sha256()
+    whole = hashlib.sha256()
     files = [p for p in sorted(model_dir.iterdir()) if p.is_file() and p.suffix in MODEL_SUFFIXES]
     files += sorted(model_dir.glob("1_Pooling/*.json"))
     for path in files:
-        digest.update(f"{path.relative_to(model_dir).as_posix()}\0{digest(path)}\0".encode())
-    return digest.hexdigest()
+        whole.update(f"{path.relative_to(model_dir).as_posix()}\0{digest(path)}\0".encode())
+    return whole.hexdigest()
 
 
-def encoder_record(source: str) -> dict[str, Any]:
-    """What the manifest says of the stored encoder: its kind and the model it came from (its files are
-    checksummed with every other file of the index)."""
-    return {"kind": ENCODER_KIND, "source": source}
-
-
-def reusable_files(previous_index: Path, record: dict[str, Any], source: str) -> Path | None:
-    """The previous index's encoder folder, if it holds an export of this very model (the index was
-    verified against its checksums when it was read)."""
+def reusable_files(previous_index: Path) -> Path | None:
+    """The previous index's encoder folder, if it holds an export of this very model (the build reuses an
+    index only when its manifest's encoder source matches, after verifying its checksums)."""
     folder = previous_index / ENCODER_DIR
-    if record.get("kind") != ENCODER_KIND or record.get("source") != source:
-        return None
     return folder if all((folder / name).is_file() for name in ENCODER_FILES) else None
 
 
@@ -73,3 +70,49 @@ def exported(model_dir: Path, reference: Any, workdir: Path, source: str, texts:
 
     encoder = export(reference or Embedder(model_dir), workdir / ENCODER_DIR, source, verify_sample(texts))
     return encoder if threads == encoder.threads else OnnxEncoder(encoder.folder, threads)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The encoder of one build: an ONNX export to store (given, reused or made here from `model_dir`,
+    checked against `reference` when that is loaded already), or another encoder that stores nothing."""
+
+    name: str
+    source: str
+    model_dir: Path | None = None
+    onnx: OnnxEncoder | None = None
+    reference: Any = None  # index.embed.Embedder, the sentence-transformers model, if already loaded
+    other: Encoder | None = None
+
+    @classmethod
+    def of(cls, embedder: Encoder | None, settings: Settings) -> Plan:
+        if isinstance(embedder, OnnxEncoder):
+            return cls(embedder.name, embedder.spec.source, onnx=embedder)
+        model_dir = getattr(embedder, "model_dir", None)
+        if embedder is not None and model_dir is None:  # e.g. a hashing encoder
+            return cls(embedder.name, f"{embedder.name}/{embedder.dim}", other=embedder)
+        model_dir = model_dir or settings.resolved_model_dir()
+        return cls(model_name(model_dir), source_hash(model_dir), model_dir, reference=embedder)
+
+    def record(self) -> dict[str, str]:
+        kind = getattr(self.other, "kind", "other") if self.other else ENCODER_KIND
+        return {"kind": kind, "source": self.source}
+
+    def encode(self, texts: list[str], previous: Path | None, workdir: Path, settings: Settings,
+               progress: bool) -> tuple[np.ndarray | None, int, Path | None]:
+        """(vectors of `texts` or None when there are none, dim or 0 when unknown, encoder files to store).
+        The model loads only if something needs embedding or exporting: an unchanged corpus rebuilds in a
+        second, and a changed one encodes with the previous index's export, without torch."""
+        if self.other is not None:
+            vectors = self.other.embed_passages(texts, settings.batch_size, progress) if texts else None
+            return vectors, self.other.dim, None
+        onnx = self.onnx
+        files = onnx.folder if onnx else reusable_files(previous) if previous else None
+        if files is None:
+            onnx = exported(self.model_dir, self.reference, workdir, self.source, texts,  # type: ignore[arg-type]
+                            settings.encoder_threads)
+            files = onnx.folder
+        elif texts and onnx is None:
+            onnx = OnnxEncoder(files, settings.encoder_threads)
+        vectors = onnx.embed_passages(texts, settings.batch_size, progress) if onnx and texts else None
+        return vectors, onnx.dim if onnx else 0, files

@@ -42,7 +42,7 @@ class Manifest:
     lexical: str = ""  # index.text.lexical_version() of the stop words, aliases and stemmer used for terms
     files: FileSums = field(default_factory=dict)  # every other file of the folder: bytes and SHA-256
     articles_dir: str = ""  # the folder the articles were read from (absolute)
-    encoder: dict[str, Any] = field(default_factory=dict)  # kind ("onnx") and source (the model folder's hash)
+    encoder: dict[str, str] = field(default_factory=dict)  # kind ("onnx") and source (the model folder's hash)
 
 
 @dataclass(frozen=True)

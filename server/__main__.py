@@ -21,7 +21,7 @@ def prepare(settings: Settings) -> Answerer:
     first, unless the user named the index folder but not the articles: a folder they named may be meant
     for other articles, so it is never filled from the default ones. The build runs in a child process:
     it imports torch to export the model, and the server should not carry torch while it serves."""
-    from index.errors import IndexNotFound, VerbatimError
+    from index.errors import IndexNotFound
     from index.settings import Settings
     from index.store import read_manifest
     from server.answerer import Answerer
@@ -40,8 +40,7 @@ def prepare(settings: Settings) -> Answerer:
         done = subprocess.run([sys.executable, "-m", "index", "build", "--articles", str(settings.articles_dir),
                                "--out", str(settings.index_dir)], check=False)
         if done.returncode != 0:
-            raise VerbatimError("The index could not be built (see the message above); fix that and run this "
-                                "again.") from None
+            raise SystemExit(done.returncode) from None  # the build has said why, in one line
     return Answerer.load(settings)
 
 

@@ -129,7 +129,7 @@ class Answerer:
                 history: Sequence[Exchange] = ()) -> Prepared:
         """The question checked and resolved against the conversation's earlier turns (oldest first),
         and the text to embed for it: without the sources it names, typos repaired. Cheap: callers that
-        batch encodes (server.api.Asker) call it first."""
+        batch encodes (server.worker.Worker) call it first."""
         question = question.strip()
         problem = question_problem(question)
         if problem:

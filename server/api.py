@@ -6,18 +6,16 @@ shape has one definition. Doc ids are looked up in the loaded articles only, nev
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from index.records import Article
-from server.answerer import Answerer, Prepared
+from server.answerer import Answerer
 from server.records import Exchange
 from server.schemas import ArticleFull, ArticleSummary, AskRequest, AskResponse, ErrorOut, Health, HistoryTurn
+from server.worker import Worker
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No article has this id"},
@@ -27,91 +25,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@dataclass
-class Job:
-    """One question waiting for the model, and what became of it."""
-
-    prepared: Prepared
-    answer: AskResponse | None = None
-    error: BaseException | None = None
-    done: bool = False
-
-
-class Asker:
-    """The answerer shared by the request threads. The model runs one forward pass at a time (its
-    tokenizer must not be shared between threads, and two cores gain nothing from concurrent
-    encodes), but questions that arrive while it is busy are encoded together in one batch, which
-    costs little more than one question, and then answered in turn. Whichever thread holds the model
-    serves every waiting question; the others find theirs done."""
-
-    def __init__(self, answerer: Answerer, max_batch: int = 16) -> None:
-        self.answerer = answerer
-        self.max_batch = max_batch
-        self._model = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self._queue: list[Job] = []
-
-    def __call__(self, question: str, top_k: int | None = None, history: Sequence[Exchange] = ()) -> AskResponse:
-        # bad input (history included) fails here, before any waiting; the history travels in the Prepared
-        job = Job(self.answerer.prepare(question, top_k, history=history))
-        with self._queue_lock:
-            self._queue.append(job)
-        with self._model:
-            while not job.done:
-                self._serve()
-        if job.error is not None:
-            raise job.error
-        assert job.answer is not None
-        return job.answer
-
-    def _serve(self) -> None:
-        """Encode the waiting questions in one batch, then answer each (the model lock is held)."""
-        with self._queue_lock:
-            batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
-        if not batch:
-            return
-        started = time.perf_counter()
-        try:
-            vectors = list(self.answerer.embedder.embed_queries([j.prepared.query for j in batch]))
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error, batch[0].done = exc, True
-                return
-            # One question the encoder refuses must not fail its batch-mates: encode each alone, so
-            # only the bad one gets the error (and a broken model still fails every question).
-            vectors = []
-            for j in batch:
-                try:
-                    vectors.append(self.answerer.embedder.embed_queries([j.prepared.query])[0])
-                except Exception as alone:
-                    j.error, j.done = alone, True
-                    vectors.append(None)
-        encode_ms = (time.perf_counter() - started) * 1000
-        for j, vector in zip(batch, vectors, strict=True):
-            if vector is None:
-                continue
-            try:
-                p = j.prepared
-                answer = self.answerer.evaluate(p.question, p.k, query_vector=vector, encode_ms=encode_ms,
-                                                prepared=p).answer
-                j.answer = AskResponse.model_validate(answer, from_attributes=True)
-            except Exception as exc:  # reaches the route's error handlers through the asking thread
-                j.error = exc
-            j.done = True
-
-
 def get_answerer(request: Request) -> Answerer:
     answerer: Answerer = request.app.state.answerer
     return answerer
 
 
-def get_asker(request: Request) -> Asker:
-    asker: Asker = request.app.state.asker
+def get_asker(request: Request) -> Worker:
+    asker: Worker = request.app.state.asker
     return asker
 
 
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
-AskerDep = Annotated[Asker, Depends(get_asker)]
+AskerDep = Annotated[Worker, Depends(get_asker)]
 
 
 def summary(article: Article) -> ArticleSummary:

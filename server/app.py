@@ -18,6 +18,7 @@ from server import api, docs, errors, pages
 from server.answerer import Answerer
 from server.middleware import BodyLimit, RequestLog, SecurityHeaders
 from server.readable import quote_parts, readable
+from server.worker import Worker
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 
@@ -37,8 +38,13 @@ def create_app(settings: Settings | None = None, answerer: Answerer | None = Non
         if loaded is None:
             loaded = await run_in_threadpool(Answerer.load, settings)
         app.state.answerer = loaded
-        app.state.asker = api.Asker(loaded)
-        yield
+        # The one thread that touches the model; request threads hand it their questions.
+        worker = Worker(loaded, settings.ask_max_batch, settings.ask_max_wait_ms / 1000).start()
+        app.state.asker = worker
+        try:
+            yield
+        finally:
+            worker.stop()
 
     app = FastAPI(title="Verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)

@@ -37,7 +37,7 @@ def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def seed_index(seed_settings: Settings, torch_embedder: Embedder) -> Path:
     """The five seed articles, indexed once for the whole session (read-only for tests)."""
-    build(seed_settings, encoder=torch_embedder, progress=False, say=lambda _: None)
+    build(seed_settings, embedder=torch_embedder, progress=False, say=lambda _: None)
     return seed_settings.index_dir
 
 

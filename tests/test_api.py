@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -331,120 +330,6 @@ def test_core_errors_are_503_with_their_message(seed_settings: Settings, answere
         assert page.status_code == 503 and "damaged" in page.text and "text/html" in page.headers["content-type"]
 
 
-# ---- concurrency ----
-
-def test_concurrent_questions_get_the_answers_they_get_alone(live_server: str, http: httpx.Client) -> None:
-    questions = [*QUESTIONS, "Who wrote the Asia Times piece?", "What is the best lasagna recipe?",
-                 "When did Lavrov call for opening the Zangezur corridor?", "What is Iran's shadow fleet?"]
-    alone = {q: http.post("/ask", json={"question": q}).json() for q in questions}
-
-    def post(question: str) -> dict[str, Any]:
-        with httpx.Client(base_url=live_server, timeout=60) as client:
-            return client.post("/ask", json={"question": question}).json()  # type: ignore[no-any-return]
-
-    with ThreadPoolExecutor(len(questions)) as pool:
-        together = dict(zip(questions, pool.map(post, questions), strict=True))
-    for q in questions:
-        assert [(x["doc_id"], x["start"], x["end"]) for x in together[q]["quotes"]] == \
-            [(x["doc_id"], x["start"], x["end"]) for x in alone[q]["quotes"]], q
-        assert together[q]["abstained"] == alone[q]["abstained"]
-        assert abs(together[q]["confidence"] - alone[q]["confidence"]) < 1e-3
-
-
-class CountingEmbedder:
-    """The real embedder, recording how many questions each forward pass encodes."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.batches: list[int] = []
-
-    def __getattr__(self, name: str) -> Any:  # name, dim, dictionary() of the real one
-        return getattr(self.inner, name)
-
-    def embed_queries(self, texts: list[str]) -> Any:
-        self.batches.append(len(texts))
-        return self.inner.embed_queries(texts)
-
-
-def test_questions_waiting_for_the_model_are_encoded_in_one_batch(answerer: Answerer) -> None:
-    from server.api import Asker
-
-    counting = CountingEmbedder(answerer.embedder)
-    shared = Answerer(answerer.index, counting, answerer.settings)  # type: ignore[arg-type]
-    asker = Asker(shared)
-    asked = [LAVROV, "INSTC?", "Why did bilateral trade fall?", "What is the best lasagna recipe?"]
-    with asker._model:  # the model is busy: every question has to wait
-        pool = ThreadPoolExecutor(len(asked))
-        futures = [pool.submit(asker, q) for q in asked]
-        deadline = time.monotonic() + 30
-        while len(asker._queue) < len(asked) and time.monotonic() < deadline:
-            time.sleep(0.01)
-    answers = [f.result(timeout=60) for f in futures]
-    pool.shutdown()
-    assert counting.batches == [len(asked)]  # one forward pass for the four
-    for q, a in zip(asked, answers, strict=True):
-        assert a.question == q and a.timings_ms["encode"] > 0
-        assert [x.text for x in a.quotes] == [x.text for x in answerer.ask(q).quotes]
-
-
-class Poisoned(CountingEmbedder):
-    """The real embedder, refusing any batch that holds a text with POISON in it (as a tokenizer refuses
-    text it cannot take)."""
-
-    def embed_queries(self, texts: list[str]) -> Any:
-        self.batches.append(len(texts))
-        if any("POISON" in t for t in texts):
-            raise ValueError("cannot tokenize")
-        return self.inner.embed_queries(texts)
-
-
-def test_one_bad_question_fails_alone_not_its_batch_mates(answerer: Answerer) -> None:
-    from server.api import Asker
-
-    poisoned = Poisoned(answerer.embedder)
-    asker = Asker(Answerer(answerer.index, poisoned, answerer.settings))  # type: ignore[arg-type]
-    asked = [LAVROV, "POISON pill?", "INSTC?", "Why did bilateral trade fall?"]
-    with asker._model:  # the model is busy: all four wait and are encoded in one batch
-        pool = ThreadPoolExecutor(len(asked))
-        futures = [pool.submit(asker, q) for q in asked]
-        deadline = time.monotonic() + 30
-        while len(asker._queue) < len(asked) and time.monotonic() < deadline:
-            time.sleep(0.01)
-    with pytest.raises(ValueError, match="cannot tokenize"):
-        futures[1].result(timeout=60)
-    for q, f in zip(asked, futures, strict=True):
-        if q != asked[1]:
-            assert [x.text for x in f.result(timeout=60).quotes] == [x.text for x in answerer.ask(q).quotes], q
-    pool.shutdown()
-    assert poisoned.batches[0] == len(asked) and sorted(poisoned.batches[1:]) == [1, 1, 1, 1]
-
-
-def test_poisoned_requests_among_innocent_ones_fail_alone(live_server: str) -> None:
-    """Questions the tokenizer cannot take are refused before they join a batch; the rest all answer."""
-    bodies = [{"question": q} for q in QUESTIONS * 3] + [{"question": f"a \ud800 b {i}"} for i in range(6)]
-
-    def post(body: dict[str, Any]) -> int:
-        with httpx.Client(base_url=live_server, timeout=60) as client:
-            return ask(client, body).status_code
-
-    with ThreadPoolExecutor(8) as pool:
-        codes = list(pool.map(post, bodies))
-    assert codes == [200] * len(QUESTIONS) * 3 + [422] * 6
-
-
-def test_a_failing_model_fails_every_waiting_question(answerer: Answerer) -> None:
-    from server.api import Asker
-
-    class Failing(CountingEmbedder):
-        def embed_queries(self, texts: list[str]) -> Any:
-            raise RuntimeError("the model is gone")
-
-    asker = Asker(Answerer(answerer.index, Failing(answerer.embedder), answerer.settings))  # type: ignore[arg-type]
-    with pytest.raises(RuntimeError, match="model is gone"):
-        asker("INSTC?")
-    assert asker._queue == []
-
-
 # ---- python -m server ----
 
 def run_server_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -473,7 +358,8 @@ def test_cli_reports_unusable_articles_in_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_cli_serves_an_existing_index(seed_index: Path) -> None:
-    """`python -m server --port 0 --index DIR` says where it serves, answers there, and stops on Ctrl+C."""
+    """`python -m server --port 0 --index DIR` says where it serves, answers there without torch, and stops
+    on Ctrl+C."""
     process = subprocess.Popen([sys.executable, "-m", "server", "--port", "0", "--index", str(seed_index)], cwd=REPO,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -486,6 +372,25 @@ def test_cli_serves_an_existing_index(seed_index: Path) -> None:
         base = line.removeprefix("Verbatim is serving on ").strip()
         assert base.startswith("http://127.0.0.1:")
         assert httpx.get(f"{base}/api/health", timeout=10).json()["articles"] == 5
+        assert httpx.post(f"{base}/ask", json={"question": LAVROV}, timeout=60).json()["quotes"]
+        # The serving process encodes with ONNX Runtime and never loads torch or sentence-transformers.
+        maps = Path(f"/proc/{process.pid}/maps").read_text()
+        assert "libonnxruntime" in maps or "onnxruntime_pybind11_state" in maps
+        assert "libtorch" not in maps and "/torch/" not in maps
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+
+
+def test_cli_refuses_an_index_of_the_previous_format(seed_index: Path, tmp_path: Path) -> None:
+    """An index built before the model was stored as ONNX (format 4) is refused in one line: rebuild it."""
+    import shutil
+
+    old = tmp_path / "index"
+    shutil.copytree(seed_index, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    (old / "manifest.json").write_text(json.dumps({**manifest, "format_version": 4}))
+    result = run_server_cli("--port", "0", "--index", str(old), env={})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "format 4" in result.stderr and "rebuild it with `python -m index build`" in result.stderr

@@ -33,7 +33,7 @@ def corpus(folder: Path, n: int = 3) -> Path:
 
 
 def quiet_build(settings: Settings, embedder: OnnxEncoder, **kw):  # type: ignore[no-untyped-def]
-    return build(settings, encoder=embedder, progress=False, say=lambda _: None, **kw)
+    return build(settings, embedder=embedder, progress=False, say=lambda _: None, **kw)
 
 
 def test_seed_index_spans_are_verbatim(seed_index: Path) -> None:
@@ -191,7 +191,7 @@ def test_unchanged_rebuild_does_not_load_the_model(tmp_path: Path, embedder: Onn
     def no_model(*_: object) -> None:
         raise AssertionError("the model was loaded for a rebuild with nothing to embed")
 
-    monkeypatch.setattr("index.build.exported", no_model)
+    monkeypatch.setattr("index.provision.exported", no_model)
     monkeypatch.setattr(OnnxEncoder, "__init__", no_model)
     report = build(settings, progress=False)
     assert (report.embedded, report.reused) == (0, 2)

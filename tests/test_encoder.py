@@ -14,7 +14,8 @@ from index.embed import Embedder
 from index.encoder import Encoder, pool, read_pooling
 from index.errors import ExportMismatch, IndexCorrupt, ModelUnsupported
 from index.export import SAMPLE, export, verify
-from index.onnx_encoder import ENCODER_DIR, OnnxEncoder, file_hashes
+from index.integrity import digest
+from index.onnx_encoder import ENCODER_DIR, ENCODER_FILES, OnnxEncoder
 from index.provision import source_hash
 from index.settings import Settings
 from index.store import read_folder, read_manifest
@@ -28,11 +29,11 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def test_index_stores_the_export_with_hashes(seed_index: Path, torch_embedder: Embedder) -> None:
-    record = read_manifest(seed_index).encoder
-    folder = seed_index / ENCODER_DIR
-    assert record["kind"] == "onnx" and record["files"] == file_hashes(folder)
-    assert record["source"] == source_hash(torch_embedder.model_dir)
-    assert set(record["files"]) == {"model.onnx", "tokenizer.json", "encoder.json"}
+    manifest = read_manifest(seed_index)
+    assert manifest.encoder == {"kind": "onnx", "source": source_hash(torch_embedder.model_dir)}
+    for name in ENCODER_FILES:
+        assert manifest.files[f"{ENCODER_DIR}/{name}"]["sha256"] == digest(seed_index / ENCODER_DIR / name)
+    assert manifest.files[f"{ENCODER_DIR}/model.onnx"]["bytes"] > 10_000_000
 
 
 def test_onnx_vectors_equal_sentence_transformers(seed_index: Path, embedder: OnnxEncoder,
@@ -105,10 +106,10 @@ def test_damaged_encoder_is_refused(tmp_path: Path, seed_index: Path, seed_setti
     assert Answerer.load(settings).embedder.name == "all-MiniLM-L6-v2"
     with (copy / ENCODER_DIR / "tokenizer.json").open("a") as f:
         f.write(" ")
-    with pytest.raises(IndexCorrupt, match="encoder files .* rebuild"):
+    with pytest.raises(IndexCorrupt, match="encoder/tokenizer.json.*rebuild"):
         Answerer.load(settings)
     (copy / ENCODER_DIR / "model.onnx").unlink()
-    with pytest.raises(IndexCorrupt, match="lacks encoder/model.onnx.*rebuild"):
+    with pytest.raises(IndexCorrupt, match="encoder/model.onnx.*rebuild"):
         Answerer.load(settings)
 
 
