@@ -45,13 +45,17 @@ class Encoder(Protocol):
         ...
 
 
-def index_encoder(folder: Path, record: dict[str, str], threads: int) -> Encoder:
+def index_encoder(folder: Path, record: dict[str, str], dim: int, threads: int) -> Encoder:
     """The encoder an index folder was built with, as its manifest's `encoder` record names it."""
     kind = record.get("kind")
     if kind == "onnx":
         from index.onnx_encoder import OnnxEncoder
 
         return OnnxEncoder.from_index(folder, threads)
+    if kind == "hash":
+        from index.hash_encoder import HashEncoder
+
+        return HashEncoder(dim)
     raise IndexMismatch(f"The index at {folder} was built with an encoder of kind {kind!r}, which this version "
                         "cannot load; rebuild it with `python -m index build` (or `make index`).")
 

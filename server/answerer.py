@@ -115,7 +115,8 @@ class Answerer:
         the same model)."""
         index = read_folder(settings.index_dir)
         if embedder is None:
-            embedder = index_encoder(resolve(settings.index_dir), index.manifest.encoder, settings.encoder_threads)
+            embedder = index_encoder(resolve(settings.index_dir), index.manifest.encoder, index.manifest.dim,
+                                     settings.encoder_threads)
         return cls(index, embedder, settings)
 
     def title(self, doc_id: str) -> str:

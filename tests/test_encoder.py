@@ -119,3 +119,24 @@ def test_pool_modes() -> None:
     assert np.allclose(pool(hidden, mask, "mean"), [[1 / 10 ** 0.5, 3 / 10 ** 0.5]])
     assert np.allclose(pool(hidden, mask, "cls"), [[1.0, 0.0]])
     assert np.allclose(pool(hidden, mask, "max"), [[1 / 10 ** 0.5, 3 / 10 ** 0.5]])  # the padding never wins
+
+
+def test_an_index_built_with_the_hashing_encoder_serves_with_it(tmp_path: Path) -> None:
+    """The hashing encoder (no model) is recorded in the manifest and loaded back from it; no encoder files."""
+    from index.build import build
+    from index.hash_encoder import HashEncoder
+    from tests.conftest import SEED_ARTICLES
+
+    settings = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "index")
+    build(settings, embedder=HashEncoder(64), progress=False, say=lambda _: None)
+    manifest = read_manifest(settings.index_dir)
+    assert manifest.encoder["kind"] == "hash" and (manifest.model, manifest.dim) == ("hash-64", 64)
+    assert not (settings.index_dir / ENCODER_DIR).exists()
+    answerer = Answerer.load(settings)
+    assert isinstance(answerer.embedder, HashEncoder) and answerer.embedder.dim == 64
+    answer = answerer.ask("What did Lavrov say about the Zangezur corridor?", top_k=3)
+    assert len(answer.passages) == 3
+    for q in answer.quotes:
+        assert answerer.index.articles[q.doc_id].text[q.start:q.end] == q.text
+    vectors = HashEncoder(64).embed_queries(["Lavrov said", "Lavrov said", ""])
+    assert np.allclose(vectors[0], vectors[1]) and np.allclose(np.linalg.norm(vectors, axis=1), 1)
