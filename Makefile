@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run index test test-fast lint eval eval-baseline eval-external calibrate bench clean
+.PHONY: help setup run index test test-fast lint eval eval-baseline eval-external calibrate bench bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ calibrate: $(STAMP) ## fit the abstention model on the gold set -> server/calibr
 
 bench: $(STAMP) ## latency, throughput, build time, cold start and memory -> eval/reports/bench.json
 	$(BIN)/python -m eval bench
+
+bench-scale: $(STAMP) ## archives of 1k/10k/100k articles (hashing encoder): build, size, start, RSS, latency -> eval/reports/scale.json
+	$(BIN)/python -m eval scale
 
 clean: ## remove the index, reports and caches (keeps .venv)
 	rm -rf var eval/reports/latest.* .pytest_cache .mypy_cache .ruff_cache test-artifacts

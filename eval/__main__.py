@@ -1,5 +1,5 @@
 """`python -m eval SUBCOMMAND`: run (gold set, ablations, gate), beir DIR, squad FILE, external, bench,
-calibrate. Errors are one line on stderr and a non-zero exit code, never a traceback."""
+scale, calibrate. Errors are one line on stderr and a non-zero exit code, never a traceback."""
 
 from __future__ import annotations
 
@@ -58,6 +58,16 @@ def bench(args: argparse.Namespace) -> int:
     return main(args.repeats, args.index, args.reports)
 
 
+def scale(args: argparse.Namespace) -> int:
+    from eval.scale import main
+
+    try:
+        sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    except ValueError:
+        raise SystemExit(f"error: --sizes takes article counts separated by commas, not {args.sizes!r}") from None
+    return main(sizes, args.real_sample, args.work, args.reports, args.shared)
+
+
 def parser() -> argparse.ArgumentParser:
     from eval.gate import DEFAULT_TOLERANCE
 
@@ -99,13 +109,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=None, help="index folder to serve (default: the settings')")
     p.set_defaults(func=bench)
 
+    p = sub.add_parser("scale", help="archives of 1k/10k/100k articles: build, size, cold start, RSS, latency")
+    p.add_argument("--sizes", default="1000,10000,100000", help="article counts, comma-separated")
+    p.add_argument("--real-sample", type=int, default=1000,
+                   help="articles built with the real model to measure its throughput (0: skip)")
+    p.add_argument("--work", type=Path, default=Path("var/scale"), help="folder for the archives and indexes")
+    p.add_argument("--shared", type=Path, default=REPO.parent / "shared",
+                   help="folder holding tools/make_archive.py and datasets/ (default: ../shared)")
+    p.set_defaults(func=scale)
+
     sub.add_parser("calibrate", help="fit the abstention model on the gold set (see eval/calibrate.py)",
                    add_help=False)
 
-    for name in ("beir", "squad", "external", "bench"):
+    for name in ("beir", "squad", "external", "bench", "scale"):
         sp = sub.choices[name]
         sp.add_argument("--reports", type=Path, default=REPORTS, help="folder for the report JSON")
-        if name != "bench":
+        if name not in ("bench", "scale"):
             sp.add_argument("--cache", type=Path, default=CACHE, help="folder for cached vectors and indexes")
     return top
 

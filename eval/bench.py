@@ -73,8 +73,10 @@ def server_command(port: int, index_dir: Path) -> tuple[list[str], dict[str, str
     return None
 
 
-def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path) -> dict[str, float] | None:
-    """Start a server, time its cold start, then sequential and concurrent /ask; stop it."""
+def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path,
+                      after: Callable[[str], None] | None = None) -> dict[str, float] | None:
+    """Start a server, time its cold start, then sequential and concurrent /ask; stop it. `after(base_url)`
+    runs between the two (more checks on the same live server)."""
     import httpx
 
     port = free_port()
@@ -102,6 +104,8 @@ def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path) -> d
             cold = time.perf_counter() - started
             client.post("/ask", json={"question": questions[0]})  # first request warms the route
             sequential = [timed_ask(client, q) for q in questions]
+        if after is not None:
+            after(base)
         wall, concurrent = run_clients(base, questions)
         return {"cold_start_s": round(cold, 2), **{f"seq_{k}_ms": v for k, v in pct(sequential).items()},
                 "conc_throughput_rps": round(len(concurrent) / wall, 2),

@@ -1,4 +1,5 @@
-"""`python -m index build [--articles DIR] [--out DIR]`: build the index with progress and a summary;
+"""`python -m index build [--articles DIR] [--out DIR] [--encoder model|hash]`: build the index with progress
+and a summary;
 `python -m index verify [--out DIR]`: hash every file of an index against its manifest."""
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument("--articles", type=Path, help="folder of articles (default: VERBATIM_ARTICLES_DIR)")
     build_cmd.add_argument("--out", type=Path, help="index folder to write (default: VERBATIM_INDEX_DIR)")
     build_cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+    build_cmd.add_argument("--encoder", choices=("model", "hash"), default="model",
+                           help="model (default): the real embedding model; hash: a cheap deterministic stand-in "
+                           "for load tests and benchmarks only (answers are poor), recorded in the manifest")
     verify_cmd = sub.add_parser("verify", help="hash every file of an index folder against its manifest")
     verify_cmd.add_argument("--out", type=Path, help="index folder to check (default: VERBATIM_INDEX_DIR)")
     args = parser.parse_args(argv)
@@ -33,7 +37,12 @@ def main(argv: list[str] | None = None) -> int:
             verify(resolve(folder), manifest, full=True)
             print(f"{folder}: all {len(manifest.files)} files match their checksums.")
             return 0
-        report = build(Settings(), args.articles, args.out, progress=not args.quiet)
+        embedder = None
+        if args.encoder == "hash":
+            from index.hash_encoder import HashEncoder
+
+            embedder = HashEncoder()
+        report = build(Settings(), args.articles, args.out, embedder=embedder, progress=not args.quiet)
         print(report.summary())
         return 0
 

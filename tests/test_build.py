@@ -196,3 +196,16 @@ def test_unchanged_rebuild_does_not_load_the_model(tmp_path: Path, embedder: Onn
     report = build(settings, progress=False)
     assert (report.embedded, report.reused) == (0, 2)
     assert read_manifest(settings.index_dir).dim == 384
+
+
+def test_cli_hash_encoder_builds_without_the_model_and_says_so_in_the_manifest(tmp_path: Path) -> None:
+    """`--encoder hash` is the load-test mode: no model loaded or exported, recorded in the manifest."""
+    articles = corpus(tmp_path / "articles", 2)
+    result = run_cli("build", "--articles", str(articles), "--out", str(tmp_path / "out"), "--encoder", "hash",
+                     "--quiet")
+    assert result.returncode == 0, result.stderr
+    manifest = read_manifest(tmp_path / "out")
+    assert manifest.encoder["kind"] == "hash" and manifest.model.startswith("hash-")
+    assert not any(name.endswith(".onnx") for name in manifest.files)
+    bad = run_cli("build", "--articles", str(articles), "--out", str(tmp_path / "out"), "--encoder", "fast")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

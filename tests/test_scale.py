@@ -1,0 +1,39 @@
+"""The archive-scale benchmark's pieces (the benchmark itself is `make bench-scale`, minutes to hours)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval import EvalError
+from eval.scale import first_articles, main, svg_chart
+
+
+def test_first_articles_links_the_first_n_with_their_metadata(tmp_path: Path) -> None:
+    source = tmp_path / "archive"
+    source.mkdir()
+    for i in range(5):
+        (source / f"a{i:07d}.txt").write_text(f"Title {i}\n\nBody {i}.\n", encoding="utf-8")
+    (source / "metadata.jsonl").write_text(
+        "".join(json.dumps({"doc_id": f"a{i:07d}", "title": f"T{i}"}) + "\n" for i in range(5)), encoding="utf-8")
+    folder = first_articles(source, 3, tmp_path / "three")
+    assert sorted(p.name for p in folder.glob("*.txt")) == [f"a{i:07d}.txt" for i in range(3)]
+    lines = (folder / "metadata.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["doc_id"] for line in lines] == [f"a{i:07d}" for i in range(3)]
+    assert (folder / "a0000000.txt").stat().st_ino == (source / "a0000000.txt").stat().st_ino
+
+
+def test_chart_plots_each_size() -> None:
+    rows = [{"articles": n, "seq_p50_ms": p, "server_peak_rss_mb": r}
+            for n, p, r in ((1000, 10.0, 200.0), (10000, 12.5, 900.0))]
+    svg = svg_chart(rows)
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2 and "10,000" in svg and "12.5" in svg
+
+
+def test_bad_sizes_and_a_missing_shared_folder_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(EvalError, match="positive article counts"):
+        main([0], 0, tmp_path / "work", tmp_path / "reports", shared=tmp_path)
+    with pytest.raises(EvalError, match="--shared"):
+        main([10], 0, tmp_path / "work", tmp_path / "reports", shared=tmp_path / "nowhere")
