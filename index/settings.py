@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="address the server binds")
     port: int = Field(default=8000, ge=0, le=65535, description="port the server binds")
+    trusted_hosts: str = Field(
+        default="", description="comma-separated Host names the server answers besides loopback names and the "
+        "bind address (`*`: any); other Host headers get 400, which stops DNS rebinding")
+    read_timeout: float = Field(
+        default=30.0, gt=0, le=3600, description="seconds a client may take to send a request's headers, "
+        "and again its body; a slower one gets 408 and is disconnected")
+    reload_interval: float = Field(
+        default=1.0, ge=0, le=3600, description="seconds between the server's checks for a new index in its "
+        "folder (0: never)")
 
     @field_validator("model_dir", mode="before")
     @classmethod

@@ -58,6 +58,7 @@ def serve(settings: Settings, answerer: Answerer) -> None:
     import uvicorn
 
     from server.app import create_app
+    from server.transport import uvicorn_config
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -68,7 +69,7 @@ def serve(settings: Settings, answerer: Answerer) -> None:
                 print(f"Verbatim is serving on http://{host}:{port}", flush=True)
 
     app = create_app(settings, answerer)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=log_config(),
+    config = uvicorn_config(app, settings.host, settings.port, settings.read_timeout, log_config=log_config(),
                             access_log=False)
     try:
         Server(config).run()

@@ -18,6 +18,9 @@ from server.schemas import ArticleFull, ArticleSummary, AskRequest, AskResponse,
 from server.worker import Worker
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not valid UTF-8, or the request was sent to a host name "
+          "this server does not answer for (see VERBATIM_TRUSTED_HOSTS)"},
+    408: {"model": ErrorOut, "description": "The request body took longer than VERBATIM_READ_TIMEOUT to arrive"},
     404: {"model": ErrorOut, "description": "No article has this id"},
     413: {"model": ErrorOut, "description": "The request body is larger than 64 KB"},
     422: {"model": ErrorOut, "description": "The request is not valid; `error` says what is wrong"},
@@ -60,14 +63,14 @@ def find_article(answerer: Answerer, doc_id: str) -> Article:
 router = APIRouter()
 
 
-@router.post("/ask", response_model=AskResponse, responses={k: ERRORS[k] for k in (413, 422, 503)},
+@router.post("/ask", response_model=AskResponse, responses={k: ERRORS[k] for k in (400, 408, 413, 422, 503)},
              summary="Answer a question with verbatim, cited sentences")
-def ask(body: AskRequest, asker: AskerDep) -> AskResponse:
+def ask(body: AskRequest, asker: AskerDep, answerer: AnswererDep) -> AskResponse:
     """Quotes copied verbatim from the articles (each `text == article_text[start:end]`), the retrieved
     passages, and `abstained: true` with no quotes when the articles do not answer the question.
     With `history` (the earlier turns and the quotes they got), a follow-up such as "why not?" is
     answered as the standalone question given in `resolved_question`."""
-    return asker(body.question, body.top_k, exchanges(body.history))
+    return asker(body.question, body.top_k, exchanges(body.history), answerer)
 
 
 def exchanges(history: Sequence[HistoryTurn]) -> tuple[Exchange, ...]:

@@ -3,6 +3,8 @@ lives on app.state and reaches the routes through the Annotated dependencies of 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,9 +16,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from index.settings import Settings
-from server import api, docs, errors, pages
+from index.store import read_folder
+from server import api, docs, errors, live, pages
 from server.answerer import Answerer
-from server.middleware import BodyLimit, RequestLog, SecurityHeaders
+from server.middleware import BodyLimit, HeadAsGet, RequestLog, SecurityHeaders, ServerErrors, TrustedHosts, trusted
 from server.readable import quote_parts, readable
 from server.worker import Worker
 
@@ -37,13 +40,25 @@ def create_app(settings: Settings | None = None, answerer: Answerer | None = Non
         loaded = answerer
         if loaded is None:
             loaded = await run_in_threadpool(Answerer.load, settings)
-        app.state.answerer = loaded
+        app.state.answerer = loaded  # the one reference the hot swap replaces (server/live.py)
         # The one thread that touches the model; request threads hand it their questions.
         worker = Worker(loaded, settings.ask_max_batch, settings.ask_max_wait_ms / 1000).start()
         app.state.asker = worker
+
+        def load_new() -> Answerer:  # the same model, kept by the worker: only the index is new
+            return Answerer(read_folder(settings.index_dir), app.state.answerer.embedder, settings)
+
+        watcher = None
+        if settings.reload_interval > 0:
+            watcher = asyncio.create_task(live.watch_index(app, settings.index_dir, settings.reload_interval,
+                                                           load_new))
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             worker.stop()
 
     app = FastAPI(title="Verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
@@ -60,8 +75,12 @@ def create_app(settings: Settings | None = None, answerer: Answerer | None = Non
     app.include_router(pages.router)
     docs.install(app)
     errors.install(app)
-    # Added last runs first: the log line sees every response, 413s included.
-    app.add_middleware(BodyLimit)
+    # Added last runs first: the log line sees every response, 413s included, and every response
+    # (a refused Host, a 500) passes through the security headers.
+    app.add_middleware(BodyLimit, timeout=settings.read_timeout)
+    app.add_middleware(ServerErrors)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(TrustedHosts, allowed=trusted(settings.host, settings.trusted_hosts))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
     return app

@@ -107,8 +107,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def unexpected(request: Request, exc: Exception) -> Response:
-    # Starlette re-raises the exception after this response, and uvicorn logs it with its traceback.
-    return error_response(request, 500, "Something went wrong on the server; the log says what.")
+    # Only for a crash outside server.middleware.ServerErrors (which handles the routes'). Starlette
+    # re-raises the exception after this response, uvicorn logs it and closes the connection: say so.
+    response = error_response(request, 500, "Something went wrong on the server; the log says what.")
+    response.headers["connection"] = "close"
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -79,7 +79,7 @@ def chat(request: Request, answerer: AnswererDep, asker: AskerDep, templates: Te
     error: str | None = None
     if question:
         try:
-            response = asker(AskRequest(question=question).question)
+            response = asker(AskRequest(question=question).question, answerer=answerer)
         except ValidationError as exc:
             error = describe(exc.errors())[0]
         except InvalidQuestion as exc:

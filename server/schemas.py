@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, field_validator
 
 from server.query import MAX_QUESTION, question_problem
 
 MAX_TURNS = 10
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema's integer: 13 and 13.0 are the same integer; 13.5, "13" and true are not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be an integer, not {type(value).__name__ if value is not None else 'null'}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"must be a whole number, not {value}")
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class HistoryQuote(BaseModel):
@@ -15,8 +31,8 @@ class HistoryQuote(BaseModel):
     model_config = ConfigDict(extra="ignore")  # a client may send back the whole quote it received
 
     doc_id: StrictStr
-    start: StrictInt = Field(ge=0)
-    end: StrictInt = Field(ge=1)
+    start: WholeNumber = Field(ge=0)
+    end: WholeNumber = Field(ge=1)
 
 
 class HistoryTurn(BaseModel):
@@ -40,8 +56,8 @@ class AskRequest(BaseModel):
 
     question: StrictStr = Field(
         description=f"1 to {MAX_QUESTION} characters after trimming, not only invisible ones, valid Unicode",
-        examples=["What did Lavrov say about the agreement?"])
-    top_k: StrictInt = Field(default=5, ge=1, le=20, description="passages to return, 1 to 20")
+        examples=["What did Lavrov say about the agreement?"], json_schema_extra={"minLength": 1})
+    top_k: WholeNumber = Field(default=5, ge=1, le=20, description="passages to return, 1 to 20")
     history: list[HistoryTurn] = Field(
         default_factory=list, description=f"the conversation's earlier turns, oldest first, at most {MAX_TURNS}, "
         "each with the quotes /ask returned for it; a follow-up ('why not?') is resolved against them")

@@ -64,11 +64,15 @@ class Worker:
         """Questions queued and not yet taken into a batch."""
         return self._queue.qsize()
 
-    def __call__(self, question: str, top_k: int | None = None, history: Sequence[Exchange] = ()) -> AskResponse:
+    def __call__(self, question: str, top_k: int | None = None, history: Sequence[Exchange] = (),
+                 answerer: Answerer | None = None) -> AskResponse:
+        """The answer from `answerer` (the one the request started with: a hot swap may install a new one
+        meanwhile, server/live.py), else the worker's own; every answerer shares the worker's encoder."""
+        answerer = answerer or self.answerer
         # bad input (history included) fails here, before it joins a batch; the history travels in the Prepared
-        prepared = self.answerer.prepare(question, top_k, history=history)
+        prepared = answerer.prepare(question, top_k, history=history)
         encoded = self.encode(prepared).result()
-        answer = self.answerer.evaluate(prepared.question, prepared.k, query_vector=encoded.vector,
+        answer = answerer.evaluate(prepared.question, prepared.k, query_vector=encoded.vector,
                                         encode_ms=encoded.batch_ms, prepared=prepared).answer
         return AskResponse.model_validate(answer, from_attributes=True)
 

@@ -19,13 +19,14 @@ from fastapi import FastAPI
 from index.settings import Settings
 from server.answerer import Answerer
 from server.app import create_app
+from server.transport import uvicorn_config
 
 
 @contextmanager
 def serve(app: FastAPI, timeout: float = 60.0) -> Iterator[str]:
     """Run `app` with uvicorn on a free port in a background thread; yield its base URL once
     /api/health answers; stop it and wait for the thread on exit."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False)
+    config = uvicorn_config(app, "127.0.0.1", 0, app.state.settings.read_timeout, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="verbatim-live-server", daemon=True)
     thread.start()

@@ -296,7 +296,7 @@ def test_openapi_matches_the_snapshot(http: httpx.Client) -> None:
 def test_create_app_loads_the_answerer_in_its_lifespan(seed_settings: Settings, seed_index: Path) -> None:
     app = create_app(seed_settings)
     assert not hasattr(app.state, "answerer")  # nothing heavy before start-up
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         assert isinstance(app.state.answerer, Answerer)
         assert client.get("/api/health").json()["articles"] == 5
         body = client.post("/ask", json={"question": LAVROV, "top_k": 2}).json()
@@ -305,7 +305,7 @@ def test_create_app_loads_the_answerer_in_its_lifespan(seed_settings: Settings, 
 
 def test_missing_index_stops_start_up(tmp_path: Path) -> None:
     app = create_app(Settings(index_dir=tmp_path / "none", articles_dir=tmp_path))
-    with pytest.raises(IndexNotFound), TestClient(app):
+    with pytest.raises(IndexNotFound), TestClient(app, base_url="http://127.0.0.1"):
         pass
 
 
@@ -321,7 +321,7 @@ class BrokenAnswerer:
 
 def test_core_errors_are_503_with_their_message(seed_settings: Settings, answerer: Answerer) -> None:
     app = create_app(seed_settings, answerer=BrokenAnswerer(answerer))  # type: ignore[arg-type]
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         response = client.post("/ask", json={"question": "INSTC?"})
         assert response.status_code == 503
         assert response.json() == {"error": "The index at var/index is damaged; rebuild it with "
