@@ -53,4 +53,4 @@ bench-scale: $(STAMP) ## archives of 1k/10k/100k articles (hashing encoder): bui
 	$(BIN)/python -m eval scale
 
 clean: ## remove the index, reports and caches (keeps .venv)
-	rm -rf var eval/reports/latest.* .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf var eval/reports/latest.* .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts
