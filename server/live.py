@@ -75,4 +75,8 @@ async def watch_index(app: FastAPI, folder: Path, interval: float, load: Callabl
     watch = Watch(stamp(folder))
     while True:
         await asyncio.sleep(interval)
-        await check_once(app, folder, watch, load)
+        try:
+            await check_once(app, folder, watch, load)
+        except Exception:  # a bug must not end the watching: keep serving, say why, try the next one
+            watch.refused = stamp(folder)
+            log.exception("Loading the new index at %s failed; still serving the old one", folder)
