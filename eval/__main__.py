@@ -1,5 +1,5 @@
 """`python -m eval SUBCOMMAND`: run (gold set, ablations, gate), beir DIR, squad FILE, external, bench,
-scale, calibrate. Errors are one line on stderr and a non-zero exit code, never a traceback."""
+scale, probe, calibrate. Errors are one line on stderr and a non-zero exit code, never a traceback."""
 
 from __future__ import annotations
 
@@ -58,6 +58,12 @@ def bench(args: argparse.Namespace) -> int:
     return main(args.repeats, args.index, args.reports)
 
 
+def probe(args: argparse.Namespace) -> int:
+    from eval.probe import main
+
+    return main(args.seconds, args.clients)
+
+
 def scale(args: argparse.Namespace) -> int:
     from eval.scale import main
 
@@ -108,6 +114,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="runs of each measurement (medians are reported)")
     p.add_argument("--index", type=Path, default=None, help="index folder to serve (default: the settings')")
     p.set_defaults(func=bench)
+
+    p = sub.add_parser("probe", help="bad-input classes, then clients with poisoned requests and a hot swap")
+    p.add_argument("--seconds", type=float, default=60.0, help="length of the load phase")
+    p.add_argument("--clients", type=int, default=32, help="concurrent clients in the load phase")
+    p.set_defaults(func=probe)
 
     p = sub.add_parser("scale", help="archives of 1k/10k/100k articles: build, size, cold start, RSS, latency")
     p.add_argument("--sizes", default="1000,10000,100000", help="article counts, comma-separated")
