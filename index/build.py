@@ -257,7 +257,7 @@ def build(
         texts += [embedding_text(article.title, p.text) for p in passages]
     workdir = tempfile.TemporaryDirectory(prefix="verbatim-export-")
     vectors, dim, files = plan.encode(texts, resolve(out) if previous else None, Path(workdir.name), settings,
-                                      progress)
+                                      progress, say)
     dim = dim or (previous.manifest.dim if previous else 0)
     pos = 0
     for article, sentences, passages in todo:

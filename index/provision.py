@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,7 @@ class Plan:
         return {"kind": kind, "source": self.source}
 
     def encode(self, texts: list[str], previous: Path | None, workdir: Path, settings: Settings,
-               progress: bool) -> tuple[np.ndarray | None, int, Path | None]:
+               progress: bool, say: Callable[[str], None]) -> tuple[np.ndarray | None, int, Path | None]:
         """(vectors of `texts` or None when there are none, dim or 0 when unknown, encoder files to store).
         The model loads only if something needs embedding or exporting: an unchanged corpus rebuilds in a
         second, and a changed one encodes with the previous index's export, without torch."""
@@ -109,6 +109,7 @@ class Plan:
         onnx = self.onnx
         files = onnx.folder if onnx else reusable_files(previous) if previous else None
         if files is None:
+            say(f"Exporting {self.name} to ONNX and checking it against sentence-transformers (once per model).")
             onnx = exported(self.model_dir, self.reference, workdir, self.source, texts,  # type: ignore[arg-type]
                             settings.encoder_threads)
             files = onnx.folder
