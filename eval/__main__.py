@@ -16,7 +16,8 @@ def run(args: argparse.Namespace) -> int:
     from eval.run import main
 
     return main(args.gold, args.index, args.baseline, args.reports, args.update_baseline, args.tolerance,
-                progress=not args.quiet, check_path=args.check)
+                progress=not args.quiet, check_path=args.check,
+                conversation_paths=(args.conversations, args.conversations_check))
 
 
 def beir(args: argparse.Namespace) -> int:
@@ -85,6 +86,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=None, help="index folder (default: the settings' index_dir)")
     p.add_argument("--check", type=Path, default=REPO / "eval" / "check.jsonl",
                    help="second question set (nothing is fitted on it), reported and gated beside the gold set")
+    p.add_argument("--conversations", type=Path, default=REPO / "eval" / "conversations.jsonl",
+                   help="conversation set to develop on, asked turn by turn with the history")
+    p.add_argument("--conversations-check", type=Path, default=REPO / "eval" / "conversations_check.jsonl",
+                   help="held-out conversation set: reported and gated, its failures never listed")
     p.add_argument("--baseline", type=Path, default=REPO / "eval" / "baseline.json", help="the baseline file")
     p.add_argument("--reports", type=Path, default=REPORTS, help="folder for latest.json/.md/.html")
     p.add_argument("--update-baseline", action="store_true", help="save the product metrics as the baseline")

@@ -247,6 +247,17 @@ def evaluate_gold(
     return EvalRun(found)
 
 
+def converse(answerer: Answerer, paths: Sequence[Path], texts: Mapping[str, str]) -> list[Any]:
+    """The conversation sets that exist, evaluated (eval.conversations.SetResult each)."""
+    from eval.conversations import CHECK, DEV, evaluate_set, load_conversations
+
+    found = []
+    for n, path in enumerate(paths):
+        if path.is_file():
+            found.append(evaluate_set(answerer, DEV if n == 0 else CHECK, load_conversations(path), texts))
+    return found
+
+
 def verbatim_failures(run: EvalRun) -> list[str]:
     """Every quote or citation of every ablation that is not verbatim, named."""
     return [f"{a.name} / {r.id}: {f}"
@@ -258,13 +269,17 @@ Say = Callable[[str], None]
 
 def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_dir: Path,
          update_baseline: bool, tolerance: float, progress: bool = True, say: Say = print,
-         check_path: Path | None = None) -> int:
+         check_path: Path | None = None, conversation_paths: Sequence[Path] = ()) -> int:
     """`python -m eval run`: build (incrementally) and evaluate the seed index, write the reports,
     print the tables, then gate against the baseline (or replace it). Returns the exit code.
     `check_path`: a second question set, written apart from the gold set, on which no weight or
-    calibration is fitted; its product metrics are reported and gated beside the gold set's."""
+    calibration is fitted; its product metrics are reported and gated beside the gold set's.
+    `conversation_paths`: the conversation sets (development, then held out), each turn asked with the
+    history the system returned, and alone; reported and gated the same way."""
     import hashlib
+    import json
     import time
+    from dataclasses import asdict
 
     from eval import gate, report
     from eval.gold import check_against, load_gold
@@ -286,6 +301,7 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
     if check:
         checked = evaluate_gold(answerer, check, texts, ablations=((CHECK, Options()),))
         run = EvalRun({**run.ablations, CHECK: checked.ablations[CHECK]})
+    conv_results = converse(answerer, conversation_paths, texts)
     baseline = gate.read_baseline(baseline_path)
     before = baseline["metrics"] if baseline else None
     changes = gate.compare(run.product.metrics, before, tolerance) if before else []
@@ -301,8 +317,22 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
     say("\n" + report.text_table(report.SUMMARY_HEADER, summary))
     say("\nAblations (" + ", ".join(f"{s}={m}" for m, s in report.SHORT.items()) + "):\n"
         + report.text_table(["ablation", *report.SHORT.values()], report.ablation_rows(run)))
+    conv_before = (baseline or {}).get("conversation_metrics", {})
+    conv_changes = [(r.name, gate.compare(r.with_history, conv_before[r.name], tolerance))
+                    for r in conv_results if r.name in conv_before]
+    if conv_results:
+        from eval.conversations import COLUMNS, DEV, table_rows
+        say("\nConversations (each turn asked with the history the system returned; 'alone': without it):\n"
+            + report.text_table(["set", *COLUMNS], table_rows(conv_results)))
+        dev = next((r for r in conv_results if r.name == DEV), None)
+        if dev and dev.failures:
+            say(f"Development-set follow-ups answered wrong ({len(dev.failures)}):\n  " + "\n  ".join(dev.failures))
+        written = reports_dir / "conversations.json"
+        written.write_text(json.dumps([asdict(r) for r in conv_results], indent=1, ensure_ascii=False) + "\n",
+                           encoding="utf-8")
+        paths.append(written)
     say(f"\nReports: {', '.join(str(p) for p in paths)} ({time.perf_counter() - started:.0f} s)")
-    failures = verbatim_failures(run)
+    failures = verbatim_failures(run) + [f for r in conv_results for f in r.verbatim_failures]
     if failures:
         say(f"FAILED: {len(failures)} quote(s) or citation(s) are not verbatim, e.g. {failures[0]}")
         return 1
@@ -311,6 +341,8 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
         if check:
             record["check_metrics"] = dict(run.ablations[CHECK].metrics)
             record["check_questions"] = len(check)
+        if conv_results:
+            record["conversation_metrics"] = {r.name: dict(r.with_history) for r in conv_results}
         gate.write_baseline(baseline_path, record)
         say(f"Baseline written to {baseline_path}.")
         return 0
@@ -322,6 +354,7 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
         say("Note: the baseline was made on a different gold file; regenerate it with `make eval-baseline`.")
     dropped = [("", c) for c in gate.regressions(changes)]
     dropped += [("check set: ", c) for c in gate.regressions(check_changes)]
+    dropped += [(f"{name}: ", c) for name, changes_ in conv_changes for c in gate.regressions(changes_)]
     if dropped:
         say(f"FAILED: {len(dropped)} metric(s) got worse than the baseline by more than {tolerance} "
             "(absolute):")

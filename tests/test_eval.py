@@ -221,3 +221,30 @@ def test_beir_loader_reads_crlf_qrels(tmp_path: Path) -> None:
     assert doc_ranking([Hit(2, 0.9), Hit(1, 0.9), Hit(0, 0.1)], chunks) == ["d1", "d2"]
     with pytest.raises(EvalError, match="not a BEIR dataset"):
         load_beir(tmp_path / "qrels")
+
+
+def test_conversations_are_asked_with_the_history_the_system_returned(answerer, texts) -> None:  # type: ignore[no-untyped-def]
+    from eval.conversations import DEV, evaluate_set, load_conversations
+
+    conversations = load_conversations(REPO / "eval" / "conversations.jsonl")[:4]
+    result = evaluate_set(answerer, DEV, conversations, texts)
+    follow = result.with_history
+    assert follow["followups_answerable"] and follow["followup_resolved"] and follow["followup_resolved"] > 0.5
+    assert result.alone["followup_resolved"] == 0.0  # asked alone, nothing is resolved
+    assert follow["followup_answered"] is not None and result.alone["followup_answered"] is not None
+    assert follow["followup_answered"] >= result.alone["followup_answered"]
+    assert follow["verbatim_rate"] == 1.0 and not result.verbatim_failures
+
+
+def test_parse_conversations_rejects_bad_records() -> None:
+    from eval.conversations import parse_conversations
+
+    turn = {"id": "v1.1", "question": "q?", "answerable": False, "gold_doc": None, "gold_quotes": [],
+            "also_docs": [], "answer_keywords": [], "kind": "fact", "followup": False, "standalone": "q?"}
+    assert parse_conversations([json.dumps({"id": "v1", "turns": [turn]})], "t")[0].turns[0].standalone == "q?"
+    with pytest.raises(GoldError, match="opening question cannot be a follow-up"):
+        parse_conversations([json.dumps({"id": "v1", "turns": [{**turn, "followup": True}]})], "t")
+    with pytest.raises(GoldError, match="followup must be true or false"):
+        parse_conversations([json.dumps({"id": "v1", "turns": [{**turn, "followup": "yes"}]})], "t")
+    with pytest.raises(GoldError, match="duplicate id v1"):
+        parse_conversations([json.dumps({"id": "v1", "turns": [turn]})] * 2, "t")
