@@ -1,6 +1,7 @@
 """`python -m eval bench`: how fast Verbatim is, against the floor of one query encode.
 
-Measures, each `repeats` times (medians reported): in-process answer latency (Answerer.ask), the floor
+Measures, each `repeats` times (medians reported): in-process answer latency (Answerer.ask), question
+analysis (Answerer.prepare: checks, typo repair, tagging, answer type; target p50 <= 3 ms), the floor
 (one ONNX Runtime query encode, embed_queries([q]) with the index's encoder in the same run; the same
 with sentence-transformers on torch beside it), /ask over HTTP through a real server
 subprocess (sequential p50/p95/p99; 8 concurrent clients: throughput and p95), server cold start
@@ -217,13 +218,15 @@ def main(repeats: int, index_dir: Path | None, reports: Path, say: Say = print) 
         floor = [timed(embedder.embed_queries, [q]) for q in questions]
         torch_floor = [timed(torch_embedder.embed_queries, [q]) for q in questions]
         answers = [timed(answerer.ask, q) for q in questions]
+        analysis = [timed(answerer.prepare, q) for q in questions]
         with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
             t = time.perf_counter()
             build(settings, out=Path(tmp) / "index", progress=False, say=lambda _: None)
             build_s = time.perf_counter() - t
         runs.append({**{f"floor_{k}_ms": v for k, v in pct(floor).items()},
                      **{f"torch_floor_{k}_ms": v for k, v in pct(torch_floor).items()},
-                     **{f"answer_{k}_ms": v for k, v in pct(answers).items()}, "build_s": round(build_s, 2),
+                     **{f"answer_{k}_ms": v for k, v in pct(answers).items()},
+                     **{f"analysis_{k}_ms": v for k, v in pct(analysis).items()}, "build_s": round(build_s, 2),
                      **verification(index_dir)})
         say(f"Run {r + 1}/{repeats}: server ...")
         measured = serve_and_measure(index_dir, questions, log)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.annotate import Annotation, annotate, load_pipeline, pipeline_version
 from index.chunk import chunk
 from index.clean import clean
 from index.encoder import Encoder
@@ -51,6 +52,7 @@ class Piece:
     sentence_vectors: np.ndarray
     passage_vectors: np.ndarray
     context_vectors: np.ndarray  # each sentence with its neighbours in the same block
+    annotations: list[Annotation] | None = None  # None: not annotated yet (new, or from an older index)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class BuildReport:
     warnings: list[str]
     seconds: float
     size_bytes: int
+    annotated: int = 0  # sentences annotated in this build
+    annotate_seconds: float = 0.0
 
     def summary(self) -> str:
         lines = [
@@ -74,6 +78,10 @@ class BuildReport:
             f"  {self.embedded} embedded, {self.reused} reused unchanged from the previous index, "
             f"{self.removed} removed.",
         ]
+        if self.annotated:
+            per = 1000 * self.annotate_seconds / self.annotated
+            lines.append(f"  {self.annotated} sentences annotated in {self.annotate_seconds:.1f} s "
+                         f"({per:.2f} s per 1,000 sentences).")
         lines += [f"  skipped {s.filename}: {s.reason}" for s in self.skipped]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -121,20 +129,21 @@ def embedding_text(title: str, passage: str) -> str:
 
 def reusable(previous: Path, settings: Settings, model: str, source: str,
              warnings: list[str]) -> IndexData | None:
-    """The previous index if it is intact (every checksum verified) and was built the same way (format,
-    model and its contents, pipeline, chunking), else None. A damaged one is named in `warnings` and
-    nothing of it is reused."""
+    """The previous index if it is intact (every checksum verified) and was built the same way (model
+    and its contents, pipeline, chunking), else None. It may be of an older format (from
+    OLDEST_REUSABLE on): its vectors are reused and what the format added is computed anew. A damaged
+    one is named in `warnings` and nothing of it is reused."""
     if not previous.exists() and not previous.with_name(previous.name + ".previous").exists():
         return None
     try:
-        data = read_folder(previous)
+        data = read_folder(previous, older=True)
     except IndexMismatch:
         return None
     except VerbatimError as exc:
         warnings.append(f"the previous index cannot be reused, every article is embedded again: {exc}")
         return None
     m = data.manifest
-    same = (m.format_version == FORMAT_VERSION and m.model == model and m.encoder.get("source") == source
+    same = (m.model == model and m.encoder.get("source") == source
             and m.pipeline == PIPELINE_VERSION and m.chunking == chunking(settings))
     return data if same else None
 
@@ -144,10 +153,12 @@ def chunking(settings: Settings) -> dict[str, int]:
             "overlap": settings.chunk_overlap}
 
 
-def pieces_from(data: IndexData) -> dict[str, Piece]:
+def pieces_from(data: IndexData, annotator: str) -> dict[str, Piece]:
     """Split a loaded index back into per-article pieces, keyed by content hash. An article whose text
-    does not hash to what the manifest records is left out (and so embedded again)."""
+    does not hash to what the manifest records is left out (and so embedded again). Annotations made
+    by another pipeline than `annotator` are dropped, to be made again."""
     found: dict[str, Piece] = {}
+    notes = data.annotations if data.manifest.annotator == annotator else []
     for doc_id, article in data.articles.items():
         recorded = data.manifest.article_hashes.get(doc_id)
         if recorded != article.sha256 or hashlib.sha256(article.text.encode("utf-8")).hexdigest() != recorded:
@@ -159,7 +170,8 @@ def pieces_from(data: IndexData) -> dict[str, Piece]:
                             last_sentence=data.passages[i].last_sentence - base) for i in p_idx]
         found[article.sha256] = Piece(article, [data.sentences[i] for i in s_idx], passages,
                                       data.sentence_vectors[s_idx], data.passage_vectors[p_idx],
-                                      data.context_vectors[s_idx])
+                                      data.context_vectors[s_idx],
+                                      [notes[i] for i in s_idx] if notes else None)
     return found
 
 
@@ -203,9 +215,10 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     articles = {p.article.doc_id: p.article for p in pieces}
     bm25 = bm25s.BM25()
     bm25.index([terms(articles[p.doc_id].title + "\n" + p.text) for p in passages], show_progress=False)
+    annotations = [a for piece in pieces for a in piece.annotations or []]
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, context_vectors,
                      faiss_index, bm25, neighbours_of(sentences, sentence_vectors), skipped,
-                     lexicon((s.text for s in sentences), (p.text for p in passages)))
+                     lexicon((s.text for s in sentences), (p.text for p in passages)), annotations)
 
 
 def build(
@@ -235,7 +248,8 @@ def build(
         raise NoUsableArticles(f"No usable article in {articles_dir} ({reasons}). Add article files and retry.")
     plan = Plan.of(embedder, settings)
     previous = reusable(out, settings, plan.name, plan.source, warnings)
-    old = pieces_from(previous) if previous else {}
+    annotator = pipeline_version(settings.spacy_pipeline)
+    old = pieces_from(previous, annotator) if previous else {}
     pieces: list[Piece] = []
     todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
     skipped = list(corpus.skipped)
@@ -269,6 +283,7 @@ def build(
         pieces.append(Piece(article, sentences, passages, s_vec, p_vec, c_vec))
     if not pieces:
         raise NoUsableArticles(f"No article in {articles_dir} has body text to index. Check the files and retry.")
+    pieces, annotated, annotate_seconds = annotated_pieces(pieces, settings.spacy_pipeline, progress)
     pieces.sort(key=lambda p: p.article.doc_id)
     manifest = Manifest(
         format_version=FORMAT_VERSION, model=plan.name, dim=dim, articles=len(pieces),
@@ -276,7 +291,7 @@ def build(
         chunking=chunking(settings), pipeline=PIPELINE_VERSION, built_at=now_iso(),
         build_seconds=round(time.perf_counter() - started, 2),
         article_hashes={p.article.doc_id: p.article.sha256 for p in pieces}, lexical=lexical_version(),
-        articles_dir=str(articles_dir.resolve()), encoder=plan.record(),
+        articles_dir=str(articles_dir.resolve()), encoder=plan.record(), annotator=annotator,
     )
     data = assemble(pieces, manifest, skipped, dim)
     staging = staging_for(out)
@@ -298,5 +313,29 @@ def build(
         embedded=len(todo), reused=len(pieces) - len(todo),
         removed=sum(1 for doc_id in (previous.articles if previous else {}) if doc_id not in current),
         skipped=skipped, warnings=warnings, seconds=time.perf_counter() - started,
-        size_bytes=folder_size(out),
+        size_bytes=folder_size(out), annotated=annotated, annotate_seconds=annotate_seconds,
     )
+
+
+def annotated_pieces(pieces: list[Piece], pipeline: str, progress: bool) -> tuple[list[Piece], int, float]:
+    """Every piece with its sentences' annotations, making those it lacks in one batched pass (the
+    spaCy pipeline loads only then). Returns the pieces, the sentences annotated and the seconds."""
+    from tqdm import tqdm
+
+    missing = [p for p in pieces if p.annotations is None]
+    sentences = [s for p in missing for s in p.sentences]
+    if not sentences:
+        return pieces, 0, 0.0
+    started = time.perf_counter()
+    nlp = load_pipeline(pipeline)
+    with tqdm(total=len(sentences), desc="Annotating", unit="sentence", disable=not progress) as bar:
+        notes = annotate(nlp, sentences, tick=bar.update)
+    seconds = time.perf_counter() - started
+    done: list[Piece] = []
+    pos = 0
+    for p in pieces:
+        if p.annotations is None:
+            p = replace(p, annotations=notes[pos: pos + len(p.sentences)])
+            pos += len(p.sentences)
+        done.append(p)
+    return done, len(sentences), seconds

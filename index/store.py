@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from index.annotate import Annotation
 from index.errors import IndexCorrupt, IndexMismatch
 from index.integrity import MANIFEST, FileSums, checksums, problems, record_stats, sync_tree
 from index.records import Article, Metadata, Passage, Sentence, Skipped
@@ -23,7 +24,9 @@ from index.text import Lexicon, lexical_version
 
 # 4: the manifest records a checksum of every file (`files`) and the articles folder it was built from.
 # 5: the model is stored as ONNX in encoder/, and the manifest records where it came from (`encoder`).
-FORMAT_VERSION = 5
+# 6: sentence annotations (entities, lemmas, noun chunks) in annotations.jsonl; the manifest's annotator.
+FORMAT_VERSION = 6
+OLDEST_REUSABLE = 5  # the builder reuses the vectors of an index this old (it has checksums to verify)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Manifest:
     files: FileSums = field(default_factory=dict)  # every other file of the folder: bytes and SHA-256
     articles_dir: str = ""  # the folder the articles were read from (absolute)
     encoder: dict[str, str] = field(default_factory=dict)  # kind ("onnx") and source (the model folder's hash)
+    annotator: str = ""  # the spaCy pipeline and version that annotated the sentences
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class IndexData:
     neighbours: dict[int, list[Neighbour]]  # sentence -> similar sentences in other articles
     skipped: list[Skipped]
     lexicon: Lexicon
+    annotations: list[Annotation] = field(default_factory=list)  # one per sentence; empty if never annotated
 
 
 def _jsonl(path: Path, rows: list[Any]) -> None:
@@ -109,6 +114,7 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
     (folder / "lexicon.json").write_text(json.dumps({
         "sentence_terms": [sorted(t) for t in lex.sentence_terms], "document_frequency": lex.document_frequency,
         "passages": lex.passages, "words": dict(lex.words)}, ensure_ascii=False))
+    _jsonl(folder / "annotations.jsonl", [a.to_row() for a in data.annotations])
     if also is not None:
         also(folder)
     crash_point("files-written")
@@ -145,8 +151,9 @@ def conforms(value: Any, hint: Any) -> bool:
     return isinstance(value, origin or hint)
 
 
-def read_manifest(folder: Path) -> Manifest:
-    """The manifest of an index folder, checked field by field; any damage is IndexCorrupt."""
+def read_manifest(folder: Path, older: bool = False) -> Manifest:
+    """The manifest of an index folder, checked field by field; any damage is IndexCorrupt. `older`
+    also accepts a format from OLDEST_REUSABLE on (the builder reuses its vectors)."""
     path = resolve(folder) / MANIFEST
     try:
         raw = json.loads(path.read_bytes().decode("utf-8"))
@@ -154,7 +161,9 @@ def read_manifest(folder: Path) -> Manifest:
         raise IndexCorrupt(f"{path} cannot be read ({exc}); {REBUILD}.") from exc
     if not isinstance(raw, dict):
         raise IndexCorrupt(f"{path} is not a manifest (a JSON {type(raw).__name__}); {REBUILD}.")
-    if raw.get("format_version") != FORMAT_VERSION:
+    version = raw.get("format_version")
+    reusable = older and isinstance(version, int) and OLDEST_REUSABLE <= version < FORMAT_VERSION
+    if version != FORMAT_VERSION and not reusable:
         raise IndexMismatch(
             f"The index at {folder} has format {raw.get('format_version')!r}, this version reads format "
             f"{FORMAT_VERSION}; {REBUILD}."
@@ -198,12 +207,13 @@ def check_lexical(manifest: Manifest, folder: Path) -> None:
         )
 
 
-def read_folder(folder: Path) -> IndexData:
-    """Load an index folder written by write_folder."""
+def read_folder(folder: Path, older: bool = False) -> IndexData:
+    """Load an index folder written by write_folder. `older`: also one of an earlier format, for the
+    builder to reuse its vectors (its sentences may then lack annotations)."""
     import bm25s
     import faiss
 
-    manifest = read_manifest(folder)
+    manifest = read_manifest(folder, older)
     folder = resolve(folder)
     verify(folder, manifest)
     try:
@@ -234,15 +244,20 @@ def read_folder(folder: Path) -> IndexData:
         raw = json.loads((folder / "lexicon.json").read_text(encoding="utf-8"))
         lexicon = Lexicon([frozenset(t) for t in raw["sentence_terms"]], dict(raw["document_frequency"]),
                           int(raw["passages"]), Counter(raw["words"]))
+        notes = folder / "annotations.jsonl"
+        annotations = [Annotation.from_row(r) for r in _read_jsonl(notes)] if notes.is_file() else []
     except (OSError, EOFError, LookupError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
         # LookupError: a key or row missing; ValueError: not UTF-8, not JSON, a truncated .npy
         raise IndexCorrupt(f"The index at {folder} is damaged ({type(exc).__name__}: {exc}); {REBUILD}.") from exc
     problem = inconsistency(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
                             context_vectors, faiss_index, lexicon)
+    if not problem and len(annotations) != len(sentences) and (annotations or manifest.format_version ==
+                                                                FORMAT_VERSION):
+        problem = f"{len(annotations)} sentence annotations for {len(sentences)} sentences"
     if problem:
         raise IndexCorrupt(f"The index at {folder} is inconsistent ({problem}); {REBUILD}.")
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
-                     context_vectors, faiss_index, bm25, neighbours, skipped, lexicon)
+                     context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations)
 
 
 def inconsistency(manifest: Manifest, articles: dict[str, Article], sentences: list[Sentence],

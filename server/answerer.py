@@ -28,8 +28,10 @@ from server.extract import (
     with_context,
 )
 from server.followup import Resolution, Turn, resolve_history
+from server.parse import Parser
 from server.qtype import expected
 from server.query import Vocabulary, names_known, question_problem, repair
+from server.question import Query, analyse
 from server.records import Answer, Citation, Exchange, Hit, Quote, RetrievedPassage
 from server.retrieve import Mode, Scores, dense_candidates, fuse
 
@@ -52,21 +54,7 @@ class Options:
     abstain: bool = True
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A checked question and the text that stands for it in retrieval."""
-
-    question: str
-    query: str  # the resolved question without the sources it names, typos repaired: what is embedded
-    named: frozenset[str]  # doc ids of the articles whose source the question names
-    k: int  # passages to return
-    resolution: Resolution | None = None  # the question made standalone with the conversation's history
-    context: tuple[int, ...] = ()  # sentences around the previous turn's quotes: extra candidates
-    said: tuple[int, ...] = ()  # the sentences the previous turn quoted
-
-    @property
-    def resolved(self) -> str:
-        return self.resolution.question if self.resolution else self.question
+Prepared = Query  # the analysed question that callers batching encodes (server.worker) hand to `evaluate`
 
 
 @dataclass(frozen=True)
@@ -104,6 +92,7 @@ class Answerer:
             for i in range(p.first_sentence, p.last_sentence + 1):
                 self.home.setdefault(i, n)
         self.match_vectors = self.mix(self.weights.context)
+        self.parser = Parser(settings.spacy_pipeline)  # the question tagger (tok2vec, tagger, lemmatizer)
 
     def mix(self, context: float) -> np.ndarray:
         """Sentence vectors blended with their in-context vectors: what a question is matched against."""
@@ -147,7 +136,8 @@ class Answerer:
         query = without_sources(asked, self.index.articles, named) if named else asked
         query = repair(query, self.vocabulary) if options.repair_typos else query
         context, said = self.around(history[-1].quotes) if resolution.used else ((), ())
-        return Prepared(question, query, own or named, k, resolution, context, said)
+        return analyse(question, query, self.parser, self.idf, self.default_idf, own or named, k, resolution,
+                       context, said)
 
     def check_history(self, history: Sequence[Exchange]) -> list[Turn]:
         """The earlier turns with their quotes' texts; InvalidQuestion says which turn or quote is wrong."""

