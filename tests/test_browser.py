@@ -9,7 +9,7 @@ used. The tests are skipped, saying so, when it is missing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -84,6 +84,15 @@ def desktop(browser: Browser, problems: list[str]) -> Iterator[Page]:
 def shot(page: Page, name: str, full_page: bool = False) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def settle(page: Page, ready: Callable[[], bool], message: str, tries: int = 200) -> None:
+    """Wait until `ready()` holds (the page's CSP forbids wait_for_function's string predicates)."""
+    for _ in range(tries):
+        if ready():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(message)
 
 
 def type_and_send(page: Page, text: str) -> None:
@@ -354,3 +363,135 @@ def test_the_answering_phrase_is_emphasised_and_context_shown_on_demand(
         page.wait_for_timeout(200)
         shot(page, f"desktop-context-{how}")
     nojs.context.close()
+
+
+def test_back_and_forward_step_through_the_conversation(desktop: Page, live_server: str) -> None:
+    page = desktop
+    page.goto(live_server + "/")
+    type_and_send(page, LAVROV)
+    expect(page.locator(".exchange .meta")).to_have_count(1)
+    type_and_send(page, "INSTC?")
+    expect(page.locator(".exchange .meta")).to_have_count(2)
+    page.go_back()
+    expect(page.locator(".exchange")).to_have_count(1)
+    expect(page.locator(".exchange .question")).to_have_text(LAVROV)
+    assert "?q=What%20did%20Lavrov" in page.url
+    page.go_back()
+    expect(page.locator(".exchange")).to_have_count(0)
+    expect(page.locator("#intro")).to_be_visible()
+    page.go_forward()
+    page.go_forward()
+    expect(page.locator(".exchange")).to_have_count(2)
+    expect(page.locator(".exchange .question").last).to_have_text("INSTC?")
+    # Asking after going back drops what came after, as a browser drops its forward history.
+    page.go_back()
+    expect(page.locator(".exchange")).to_have_count(1)
+    type_and_send(page, "Has Iran received the Su-35 jets?")
+    expect(page.locator(".exchange .meta")).to_have_count(2)
+    assert page.locator(".exchange .question").all_text_contents() == [LAVROV, "Has Iran received the Su-35 jets?"]
+
+
+def test_the_conversation_is_kept_until_a_new_one_is_started(desktop: Page, live_server: str) -> None:
+    page = desktop
+    page.goto(live_server + "/")
+    expect(page.locator("#new-conversation")).to_be_hidden()
+    type_and_send(page, LAVROV)
+    expect(page.locator(".exchange .meta")).to_have_count(1)
+    page.goto(live_server + "/")  # a fresh visit to the page: the conversation is still there
+    expect(page.locator(".exchange")).to_have_count(1)
+    expect(page.locator("#intro")).to_be_hidden()
+    page.get_by_role("link", name="New conversation").click()
+    expect(page.locator(".exchange")).to_have_count(0)
+    expect(page.locator("#intro")).to_be_visible()
+    expect(page.get_by_label("Your question")).to_be_focused()
+    earlier = page.evaluate("JSON.parse(localStorage.getItem('verbatim.earlier-conversations'))")
+    assert [item["question"] for item in earlier[-1]["items"]] == [LAVROV]  # kept, not wiped
+    page.reload()
+    expect(page.locator(".exchange")).to_have_count(0)
+
+
+def test_a_failed_exchange_is_replaced_when_asked_again(desktop: Page, live_server: str,
+                                                        problems: list[str]) -> None:
+    page = desktop
+    page.goto(live_server + "/")
+    page.route("**/ask", lambda route: route.abort())
+    type_and_send(page, LAVROV)
+    expect(page.locator(".exchange .error")).to_contain_text("Could not reach Verbatim")
+    page.unroute("**/ask")
+    box = page.get_by_label("Your question")
+    expect(box).to_have_value(LAVROV)  # kept to ask again
+    box.press("Enter")
+    expect(page.locator(".exchange .meta")).to_have_count(1)
+    expect(page.locator(".exchange")).to_have_count(1)
+    expect(page.locator(".exchange .error")).to_have_count(0)
+    stored = page.evaluate("JSON.parse(localStorage.getItem('verbatim.conversation'))")
+    assert len(stored) == 1 and "response" in stored[0]
+    problems[:] = [p for p in problems if "Failed to load resource" not in p]
+
+
+def test_coming_back_from_an_article_on_a_phone_keeps_the_scroll(browser: Browser, live_server: str,
+                                                                 problems: list[str]) -> None:
+    page = open_page(browser, PHONE, problems, is_mobile=True, has_touch=True)
+    try:
+        page.goto(live_server + "/")
+        for question in (LAVROV, "Why did bilateral trade fall?", "Has Iran received the Su-35 jets?"):
+            type_and_send(page, question)
+            expect(page.locator(".exchange .meta")).to_have_count(page.locator(".exchange").count())
+        cite = page.locator(".exchange").nth(1).locator("a.cite").first
+        cite.scroll_into_view_if_needed()
+        page.evaluate("window.scrollBy(0, -100)")
+        y = page.evaluate("window.scrollY")
+        assert y > 300  # far from both ends: a restored top or bottom would not pass for a kept place
+        cite.click()
+        expect(page.locator("mark#quote")).to_be_in_viewport()
+        page.go_back()
+        expect(page.locator(".exchange")).to_have_count(3)
+        settle(page, lambda: abs(page.evaluate("window.scrollY") - y) < 4, "the scroll position was not restored")
+        shot(page, "phone-back-from-article")
+    finally:
+        page.context.close()
+
+
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"  # axe-core 4.14.1 (MPL-2.0, header kept), from npm
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's violations on the page as it stands, one line each (rule, impact, first target)."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document)).violations.map((v) => "
+                          "v.id + ' (' + v.impact + '): ' + v.nodes.map((n) => n.target.join(' ')).slice(0, 3)"
+                          ".join(', '))")
+    return list(found)
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_no_accessibility_violations(browser: Browser, live_server: str, problems: list[str], viewport: str) -> None:
+    """The empty page, an answer (emphasis, differing report, context open), an abstention with its
+    passages, the article page and the page without JavaScript, checked by axe-core (vendored, no CDN)."""
+    size = DESKTOP if viewport == "desktop" else PHONE
+    page = open_page(browser, size, problems, bypass_csp=True)  # axe is injected as an inline script
+    try:
+        page.goto(live_server + "/")
+        assert axe_violations(page) == []
+        type_and_send(page, "When is Pezeshkian visiting Russia?")
+        expect(page.locator(".exchange .meta")).to_have_count(1)
+        page.locator("details.context summary").first.click()
+        type_and_send(page, "What is the best lasagna recipe?")
+        expect(page.locator(".exchange .abstain")).to_have_count(1)
+        page.locator("details.passages summary").click()
+        assert axe_violations(page) == []
+        page.locator(".exchange").first.locator("a.cite").first.click()
+        expect(page.locator("mark#quote")).to_be_visible()
+        assert axe_violations(page) == []
+    finally:
+        page.context.close()
+    # The server's rendering, as a browser without JavaScript gets it: the page's script is not loaded.
+    bare = open_page(browser, size, problems, bypass_csp=True)
+    try:
+        bare.route("**/static/app.js", lambda route: route.abort())
+        bare.goto(live_server + "/?q=" + quote("When is Pezeshkian visiting Russia?"))
+        expect(bare.locator(".exchange blockquote").first).to_be_visible()
+        assert axe_violations(bare) == []
+    finally:
+        bare.context.close()
+    problems[:] = [p for p in problems if "Failed to load resource" not in p]

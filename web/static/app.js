@@ -5,7 +5,9 @@
 
 (function () {
   const STORE = "verbatim.conversation";
-  const KEEP = 30; // exchanges remembered for this tab, so coming back from an article restores them
+  const ARCHIVE = "verbatim.earlier-conversations";
+  const KEEP = 30; // exchanges remembered, so coming back from an article (or a closed tab) restores them
+  const KEEP_ARCHIVED = 20; // earlier conversations kept after "New conversation"
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -47,7 +49,10 @@
     const nodes = [];
     const head = text.slice(0, a).trimStart(), tail = text.slice(b).trimEnd();
     if (head) nodes.push(readable(head, false));
-    nodes.push(el("strong", { class: "answer", text: readable(text.slice(a, b), false) }));
+    const phrase = readable(text.slice(a, b), false);
+    // A whole answering sentence (no shorter phrase answers) is emphasised more quietly than a phrase.
+    const long = phrase.trim().split(/\s+/).length > 12;
+    nodes.push(el("strong", { class: long ? "answer answer-sentence" : "answer", text: phrase }));
     if (tail) nodes.push(readable(tail, false));
     return nodes;
   }
@@ -156,33 +161,41 @@
         quotes: item.response.quotes.map((q) => ({ doc_id: q.doc_id, start: q.start, end: q.end })) }));
   }
 
-  function loadStored() {
+  // The conversation is kept in localStorage, so it survives a closed tab and coming back from an
+  // article; "New conversation" puts it among the earlier ones (ARCHIVE) instead of wiping it.
+  function readJSON(key, fallback) {
     try {
-      const items = JSON.parse(sessionStorage.getItem(STORE) || "[]");
-      return Array.isArray(items) ? items : [];
+      const value = JSON.parse(localStorage.getItem(key) || "null");
+      return value === null ? fallback : value;
     } catch (err) {
-      return [];
+      return fallback;
     }
   }
 
-  function save(items) {
+  function writeJSON(key, value) {
     try {
-      sessionStorage.setItem(STORE, JSON.stringify(items.slice(-KEEP)));
+      localStorage.setItem(key, JSON.stringify(value));
     } catch (err) {
       // Storage full or disabled: the conversation simply is not restored.
     }
   }
 
-  function store(item) {
-    save(loadStored().concat([item]));
+  function loadStored() {
+    const items = readJSON(STORE, []);
+    return Array.isArray(items) ? items : [];
   }
 
-  function forget() {
-    try {
-      sessionStorage.removeItem(STORE);
-    } catch (err) {
-      // Storage disabled: nothing to forget.
-    }
+  function save(items) {
+    writeJSON(STORE, items.slice(-KEEP));
+  }
+
+  function archive() {
+    const items = loadStored();
+    if (!items.length) return;
+    const earlier = readJSON(ARCHIVE, []);
+    const list = Array.isArray(earlier) ? earlier : [];
+    writeJSON(ARCHIVE, list.concat([{ ended: new Date().toISOString(), items: items }]).slice(-KEEP_ARCHIVED));
+    save([]);
   }
 
   function render(item, sources) {
@@ -205,20 +218,79 @@
 
     document.getElementById("ask-hint").hidden = false;
 
-    // Coming back (or reloading) on the last question: show the whole conversation of this tab again.
-    // A page opened on a question starts the stored conversation with it; a page without one, afresh.
+    const newButton = document.getElementById("new-conversation");
+    const title = document.getElementById("conversation-title");
+    history.scrollRestoration = "manual"; // the conversation is drawn by this script: it restores the scroll
+
+    // Show the stored conversation up to exchange `upto` (each question is a history entry: Back and
+    // Forward step through the conversation; asking after going back drops what came after).
+    function show(items, upto) {
+      const shown = items.slice(0, upto + 1);
+      conversation.replaceChildren(...shown.map((item) => render(item, sources)));
+      intro.hidden = shown.length > 0;
+      title.hidden = shown.length === 0; // the page's h1 while the intro (and its h1) is hidden
+      newButton.hidden = items.length === 0;
+      const last = shown[shown.length - 1];
+      document.title = last ? last.question + " · Verbatim" : "Verbatim";
+    }
+
+    function remember(extra) {
+      history.replaceState(Object.assign({}, history.state || {}, extra), "");
+    }
+
+    // Coming back (Back from an article, a reload) finds its place in history.state; a page opened on
+    // a question (a shared link, the no-JS form) continues the stored conversation when it ends on
+    // that question, else starts a new one and keeps the old among the earlier conversations.
     const initialNode = document.getElementById("initial-data");
     const initial = initialNode ? JSON.parse(initialNode.textContent) : null;
-    const stored = loadStored();
-    if (!initial) {
-      forget();
-    } else if (stored.length && stored[stored.length - 1].question === initial.question) {
-      const items = stored.slice(0, -1).concat([initial]); // the server's answer is the fresh one
+    let items = loadStored();
+    let at = history.state && Number.isInteger(history.state.at) ? history.state.at : null;
+    if (initial) {
+      if (at === null || !items[at] || items[at].question !== initial.question) {
+        at = items.length && items[items.length - 1].question === initial.question ? items.length - 1 : null;
+      }
+      if (at === null) {
+        archive();
+        items = [];
+        at = 0;
+      }
+      items[at] = initial; // the server's answer is the fresh one
       save(items);
-      conversation.replaceChildren(...items.map((item) => render(item, sources)));
-    } else {
-      save([initial]);
+    } else if (at === null) {
+      at = items.length - 1; // "/": the stored conversation, whole
     }
+    remember({ at: at });
+    show(items, at);
+    if (history.state && typeof history.state.scroll === "number") {
+      window.scrollTo(0, history.state.scroll);
+    }
+
+    // Leaving for an article (or anywhere): note where the reader was, so Back returns there.
+    window.addEventListener("pagehide", () => remember({ scroll: window.scrollY }));
+    conversation.addEventListener("click", (event) => {
+      if (event.target.closest && event.target.closest("a[href]")) remember({ scroll: window.scrollY });
+    });
+
+    window.addEventListener("popstate", (event) => {
+      const state = event.state || {};
+      items = loadStored();
+      at = Number.isInteger(state.at) ? Math.min(state.at, items.length - 1) : -1;
+      show(items, at);
+      if (typeof state.scroll === "number") window.scrollTo(0, state.scroll);
+      else if (conversation.lastElementChild) conversation.lastElementChild.scrollIntoView({ block: "start" });
+    });
+
+    newButton.addEventListener("click", (event) => {
+      event.preventDefault();
+      if (busy) return;
+      archive();
+      items = [];
+      at = -1;
+      history.pushState({ at: -1 }, "", "/");
+      show(items, at);
+      input.value = "";
+      input.focus();
+    });
 
     function grow() {
       input.style.height = "auto";
@@ -235,11 +307,25 @@
       input.value = "";
       grow();
 
+      // Asked after going Back: what came after is dropped, as a browser drops forward history.
+      items = loadStored().slice(0, at + 1);
+      // Asking again after a failure replaces the failed exchange instead of adding another.
+      const retry = items.length > 0 && items[items.length - 1].error && items[items.length - 1].question === question;
+      if (retry) {
+        items = items.slice(0, -1);
+        if (conversation.lastElementChild) conversation.lastElementChild.remove();
+      }
+      save(items);
       const { node, reply } = exchangeNode(question);
       showWorking(reply);
       conversation.append(node);
+      newButton.hidden = false;
+      title.hidden = false;
       node.scrollIntoView({ block: "end", behavior: reducedMotion() ? "auto" : "smooth" });
-      history.replaceState(null, "", "/?q=" + encodeURIComponent(question));
+      at = items.length;
+      const url = "/?q=" + encodeURIComponent(question);
+      if (retry) history.replaceState({ at: at }, "", url);
+      else history.pushState({ at: at }, "", url);
       document.title = question + " · Verbatim";
 
       let item;
@@ -247,7 +333,7 @@
         const res = await fetch("/ask", {
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify({ question: question, history: historyOf(loadStored()) }),
+          body: JSON.stringify({ question: question, history: historyOf(items) }),
         });
         let data = null;
         try {
@@ -269,7 +355,8 @@
         showError(reply, item.error);
         if (!input.value) input.value = question;
       }
-      store(item);
+      items = items.concat([item]);
+      save(items);
       busy = false;
       button.disabled = false;
       form.removeAttribute("aria-busy");
