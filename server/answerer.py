@@ -116,7 +116,7 @@ class Answerer:
         return self.evaluate(question, top_k, options, history=history).answer
 
     def prepare(self, question: str, top_k: int | None = None, options: Options = Options(),
-                history: Sequence[Exchange] = ()) -> Prepared:
+                history: Sequence[Exchange] = (), doc_ids: Sequence[str] = ()) -> Prepared:
         """The question checked and resolved against the conversation's earlier turns (oldest first),
         and the text to embed for it: without the sources it names, typos repaired. Cheap: callers that
         batch encodes (server.worker.Worker) call it first."""
@@ -127,6 +127,9 @@ class Answerer:
         k = top_k or self.settings.top_k
         if not 1 <= k <= 20:
             raise InvalidQuestion(f"top_k must be between 1 and 20, not {k}.")
+        unknown = [d for d in doc_ids if d not in self.index.articles]
+        if unknown:
+            raise InvalidQuestion(f"doc_ids: no article has the id {unknown[0]!r}; see /api/articles for the ids.")
         turns = self.check_history(history)
         resolution = resolve_history(question, turns)
         asked = resolution.question
@@ -136,8 +139,8 @@ class Answerer:
         query = without_sources(asked, self.index.articles, named) if named else asked
         query = repair(query, self.vocabulary) if options.repair_typos else query
         context, said = self.around(history[-1].quotes) if resolution.used else ((), ())
-        return analyse(question, query, self.parser, self.idf, self.default_idf, own or named, k, resolution,
-                       context, said)
+        return replace(analyse(question, query, self.parser, self.idf, self.default_idf, own or named, k, resolution,
+                               context, said), only=frozenset(doc_ids))
 
     def check_history(self, history: Sequence[Exchange]) -> list[Turn]:
         """The earlier turns with their quotes' texts; InvalidQuestion says which turn or quote is wrong."""
@@ -191,7 +194,7 @@ class Answerer:
         t1 = time.perf_counter()
         batched = 0.0 if query_vector is None else encode_ms / 1000  # spent before this call
         encode_seconds = t1 - t0 + batched
-        hits, qterms = self.retrieve(query, qvec, max(k, 10), options.retrieval)
+        hits, qterms = self.retrieve(query, qvec, max(k, 10), options.retrieval, prepared.only)
         t2 = time.perf_counter()
         weights = self.weights if options.lexical_extraction else replace(
             self.weights, lexical=0, passage=0, type_match=0)
@@ -202,6 +205,8 @@ class Answerer:
                             named, prepared.context)
         bylines = self.by_author(question, qvec) if asks_author(question) else []
         ranked = bylines + ranked
+        if prepared.only:  # "ask this article": the corpus-wide nearest sentences are kept to it too
+            ranked = [c for c in ranked if self.index.sentences[c.sentence].doc_id in prepared.only]
         # A follow-up's carried words match the last answer's neighbourhood whatever it asks: what it
         # adds of its own ("how much cargo ... each year") must be in the answer for it to count as found.
         own = {t: self.idf.get(t, self.default_idf) for t in terms(prepared.question)} if resolution.used else {}
@@ -229,16 +234,21 @@ class Answerer:
         )
         return Evaluated(answer, evidence, hits)
 
-    def retrieve(self, query: str, qvec: np.ndarray, k: int, mode: Mode) -> tuple[list[Hit], dict[str, float]]:
-        """Top `k` passages for the query, and the query's terms with their IDF."""
+    def retrieve(self, query: str, qvec: np.ndarray, k: int, mode: Mode,
+                 only: frozenset[str] = frozenset()) -> tuple[list[Hit], dict[str, float]]:
+        """Top `k` passages for the query (of the articles in `only`, when given), and the query's terms
+        with their IDF."""
         qterms_list = terms(query)
         qterms = {t: self.idf.get(t, self.default_idf) for t in qterms_list}
         known = [t for t in qterms_list if t in self.idf]
         bm25 = (self.index.bm25.get_scores(known) if known
                 else np.zeros(len(self.index.passages), dtype=np.float32))
-        n = min(self.settings.candidates, len(self.index.passages))
+        # Restricted to some articles, every passage is a candidate, then those of other articles go.
+        n = len(self.index.passages) if only else min(self.settings.candidates, len(self.index.passages))
         scores = Scores(dense_candidates(self.index.faiss_index, qvec, n), np.asarray(bm25, dtype=np.float32))
         hits = fuse(scores, n, n, mode, self.settings.dense_weight)
+        if only:
+            hits = [h for h in hits if self.index.passages[h.passage].doc_id in only]
         if self.weights.sentence_boost and mode != "bm25":
             hits = boost_by_sentence(hits, self.match_vectors @ qvec, self.spans, self.weights.sentence_boost)
         return hits[:k], qterms

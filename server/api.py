@@ -69,8 +69,9 @@ def ask(body: AskRequest, asker: AskerDep, answerer: AnswererDep) -> AskResponse
     """Quotes copied verbatim from the articles (each `text == article_text[start:end]`), the retrieved
     passages, and `abstained: true` with no quotes when the articles do not answer the question.
     With `history` (the earlier turns and the quotes they got), a follow-up such as "why not?" is
-    answered as the standalone question given in `resolved_question`."""
-    return asker(body.question, body.top_k, exchanges(body.history), answerer)
+    answered as the standalone question given in `resolved_question`. With `doc_ids`, only those
+    articles answer ("ask this article")."""
+    return asker(body.question, body.top_k, exchanges(body.history), answerer, body.doc_ids)
 
 
 def exchanges(history: Sequence[HistoryTurn]) -> tuple[Exchange, ...]:

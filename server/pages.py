@@ -72,14 +72,19 @@ def span(start: str | None, end: str | None, length: int) -> tuple[int, int] | N
 
 @router.get("/")
 def chat(request: Request, answerer: AnswererDep, asker: AskerDep, templates: TemplatesDep,
-         q: str | None = None) -> Response:
-    """The conversation; with `?q=` the answer to q, rendered here."""
+         q: str | None = None, doc: str | None = None) -> Response:
+    """The conversation; with `?q=` the answer to q, rendered here; with `&doc=ID` from that article only
+    ("ask this article")."""
     question = (q or "").strip()
     response: AskResponse | None = None
     error: str | None = None
-    if question:
+    only = answerer.index.articles.get(doc) if doc else None
+    if doc and only is None:
+        error = f"No article has the id {doc!r}; pick one from the list of articles."
+    elif question:
         try:
-            response = asker(AskRequest(question=question).question, answerer=answerer)
+            response = asker(AskRequest(question=question).question, answerer=answerer,
+                             doc_ids=[doc] if doc else [])
         except ValidationError as exc:
             error = describe(exc.errors())[0]
         except InvalidQuestion as exc:
@@ -91,9 +96,11 @@ def chat(request: Request, answerer: AnswererDep, asker: AskerDep, templates: Te
         "error": error,
         "examples": EXAMPLES,
         "articles": articles,
-        "sources": {a.doc_id: a.source for a in articles},
+        # what a citation shows beside the title: the source and the date, where known
+        "sources": {a.doc_id: " · ".join(x for x in (a.source, a.published) if x) for a in articles},
+        "only": summary(only) if only else None,
         # The exchange as the page's script stores it, so a conversation continued with JS keeps it.
-        "initial": {"question": question, "error": error,
+        "initial": {"question": question, "error": error, "doc": only.doc_id if only else None,
                     "response": response.model_dump() if response else None},
     }, status_code=422 if error else 200)
 

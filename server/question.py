@@ -32,6 +32,7 @@ class Query:
     resolution: Resolution | None = None  # the question made standalone with the conversation's history
     context: tuple[int, ...] = field(default=())  # sentences around the previous turn's quotes: extra candidates
     said: tuple[int, ...] = field(default=())  # the sentences the previous turn quoted
+    only: frozenset[str] = frozenset()  # doc ids the answer must come from ("ask this article"); empty: all
 
     @property
     def question(self) -> str:  # the names the server and eval have used for these two

@@ -51,6 +51,9 @@ class HistoryTurn(BaseModel):
         return value
 
 
+MAX_DOC_IDS = 100
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -61,6 +64,10 @@ class AskRequest(BaseModel):
     history: list[HistoryTurn] = Field(
         default_factory=list, description=f"the conversation's earlier turns, oldest first, at most {MAX_TURNS}, "
         "each with the quotes /ask returned for it; a follow-up ('why not?') is resolved against them")
+
+    doc_ids: list[StrictStr] = Field(
+        default_factory=list, max_length=MAX_DOC_IDS, description="answer only from these articles (ids as in "
+        "/api/articles; 'ask this article'); empty: all. An unknown id is a 422")
 
     @field_validator("history")
     @classmethod

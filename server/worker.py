@@ -65,12 +65,13 @@ class Worker:
         return self._queue.qsize()
 
     def __call__(self, question: str, top_k: int | None = None, history: Sequence[Exchange] = (),
-                 answerer: Answerer | None = None) -> AskResponse:
+                 answerer: Answerer | None = None, doc_ids: Sequence[str] = ()) -> AskResponse:
         """The answer from `answerer` (the one the request started with: a hot swap may install a new one
-        meanwhile, server/live.py), else the worker's own; every answerer shares the worker's encoder."""
+        meanwhile, server/live.py), else the worker's own; every answerer shares the worker's encoder.
+        `doc_ids`: answer only from these articles."""
         answerer = answerer or self.answerer
-        # bad input (history included) fails here, before it joins a batch; the history travels in the Prepared
-        prepared = answerer.prepare(question, top_k, history=history)
+        # bad input (history, doc ids) fails here, before it joins a batch; both travel in the Prepared
+        prepared = answerer.prepare(question, top_k, history=history, doc_ids=doc_ids)
         encoded = self.encode(prepared).result()
         answer = answerer.evaluate(prepared.question, prepared.k, query_vector=encoded.vector,
                                         encode_ms=encoded.batch_ms, prepared=prepared).answer

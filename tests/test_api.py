@@ -315,7 +315,7 @@ class BrokenAnswerer:
     def __init__(self, real: Answerer) -> None:
         self.index = real.index
 
-    def prepare(self, question: str, top_k: int | None = None, history: object = ()) -> None:
+    def prepare(self, question: str, top_k: int | None = None, history: object = (), doc_ids: object = ()) -> None:
         raise IndexCorrupt("The index at var/index is damaged; rebuild it with `python -m index build`.")
 
 
@@ -394,3 +394,20 @@ def test_cli_refuses_an_index_of_the_previous_format(seed_index: Path, tmp_path:
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "format 4" in result.stderr and "rebuild it with `python -m index build`" in result.stderr
+
+
+def test_doc_ids_limit_the_answer_to_those_articles(http: httpx.Client) -> None:
+    question = "When is Pezeshkian visiting Russia?"
+    everywhere = ask(http, {"question": question}).json()
+    assert {q["doc_id"] for q in everywhere["quotes"]} - {"002_ea4729bba96c6d25"}  # others answer too
+    body = ask(http, {"question": question, "doc_ids": ["002_ea4729bba96c6d25"]}).json()
+    assert body["quotes"] and {q["doc_id"] for q in body["quotes"]} == {"002_ea4729bba96c6d25"}
+    assert {p["doc_id"] for p in body["passages"]} == {"002_ea4729bba96c6d25"}
+
+
+@pytest.mark.parametrize(("doc_ids", "message"), [(["no-such-article"], "no article has the id 'no-such-article'"),
+                                                  (["x"] * 101, "at most 100"), ("001", "valid list")])
+def test_bad_doc_ids_are_a_422_that_says_why(http: httpx.Client, doc_ids: object, message: str) -> None:
+    response = ask(http, {"question": "Why did trade fall?", "doc_ids": doc_ids})
+    assert response.status_code == 422
+    assert message in json.dumps(response.json())

@@ -495,3 +495,24 @@ def test_no_accessibility_violations(browser: Browser, live_server: str, problem
     finally:
         bare.context.close()
     problems[:] = [p for p in problems if "Failed to load resource" not in p]
+
+
+def test_ask_this_article_and_citations_with_source_and_date(desktop: Page, live_server: str) -> None:
+    page = desktop
+    page.goto(live_server + "/articles/001_e16f233a03124463")
+    sent: list[Any] = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/ask") else None)
+    page.get_by_label("Ask this article").fill("When did Lavrov call for opening the Zangezur corridor?")
+    page.get_by_role("button", name="Ask").click()
+    page.wait_for_url(re.compile(r"/\?q=When.*&doc=001_e16f233a03124463"))
+    expect(page.locator("#only-note")).to_contain_text("Asking only Partners in Defiance")
+    cites = page.locator(".exchange a.cite")
+    expect(cites.first).to_be_visible()
+    assert all("Partners in Defiance" in t for t in cites.all_text_contents())
+    # the citation gives the article's source and date (metadata.jsonl: Gulf Research Center, 2024-11)
+    expect(page.locator(".exchange .source").first).to_have_text(" · Gulf Research Center · 2024-11")
+    type_and_send(page, "Has Iran received the Su-35 jets?")  # the next question asks the same article
+    expect(page.locator(".exchange .meta, .exchange .abstain")).to_have_count(2)
+    assert sent[-1]["doc_ids"] == ["001_e16f233a03124463"]
+    assert all("Partners in Defiance" in t for t in page.locator(".exchange a.cite").all_text_contents())
+    shot(page, "desktop-ask-this-article")

@@ -41,8 +41,8 @@ SUBSET = GOLD[::3]  # 27 questions, answerable and not, every article
 class WorstFirst(Answerer):
     """A deliberately broken retriever: the passages ranked worst first."""
 
-    def retrieve(self, query, qvec, k, mode):  # type: ignore[no-untyped-def]
-        everything, qterms = super().retrieve(query, qvec, len(self.index.passages), mode)
+    def retrieve(self, query, qvec, k, mode, only=frozenset()):  # type: ignore[no-untyped-def]
+        everything, qterms = super().retrieve(query, qvec, len(self.index.passages), mode, only)
         return list(reversed(everything))[:k], qterms
 
 

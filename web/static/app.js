@@ -220,6 +220,8 @@
 
     const newButton = document.getElementById("new-conversation");
     const title = document.getElementById("conversation-title");
+    const onlyInput = document.getElementById("only-doc"); // "ask this article": every question to it
+    const onlyDoc = onlyInput ? onlyInput.value : null;
     history.scrollRestoration = "manual"; // the conversation is drawn by this script: it restores the scroll
 
     // Show the stored conversation up to exchange `upto` (each question is a history entry: Back and
@@ -323,7 +325,7 @@
       title.hidden = false;
       node.scrollIntoView({ block: "end", behavior: reducedMotion() ? "auto" : "smooth" });
       at = items.length;
-      const url = "/?q=" + encodeURIComponent(question);
+      const url = "/?q=" + encodeURIComponent(question) + (onlyDoc ? "&doc=" + encodeURIComponent(onlyDoc) : "");
       if (retry) history.replaceState({ at: at }, "", url);
       else history.pushState({ at: at }, "", url);
       document.title = question + " · Verbatim";
@@ -333,7 +335,7 @@
         const res = await fetch("/ask", {
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify({ question: question, history: historyOf(items) }),
+          body: JSON.stringify({ question: question, history: historyOf(items), doc_ids: onlyDoc ? [onlyDoc] : [] }),
         });
         let data = null;
         try {
