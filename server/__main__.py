@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="index folder (default: VERBATIM_INDEX_DIR, else var/index, "
                         "built from VERBATIM_ARTICLES_DIR when missing; a folder you name only from articles you name)")
     args = parser.parse_args(argv)
+    # spaCy's thinc imports torch whenever it is installed, for model types we never load; the serving
+    # process must not carry it (hundreds of MB, seconds of start-up). A build, which does need torch to
+    # export the model, runs in a child process (prepare), so torch is refused here for this process only.
+    sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
 
     from index.cli import guarded
     from index.settings import Settings

@@ -298,7 +298,8 @@ def test_quotes_read_cleanly_while_the_api_stays_verbatim(browser: Browser, desk
         assert raw not in shown and "\\$" not in shown
         desktop.goto(live_server + "/")
         type_and_send(desktop, question)
-        expect(desktop.locator(".exchange blockquote").first).to_be_visible()
+        # the page may restore the earlier exchange from localStorage: wait for this question's quote
+        expect(desktop.locator(".exchange blockquote").filter(has_text=shown).first).to_be_visible()
         assert shown in desktop.locator(".exchange blockquote").all_text_contents()
         nojs = open_page(browser, DESKTOP, problems, java_script_enabled=False)
         try:
