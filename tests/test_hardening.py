@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -124,8 +125,13 @@ def test_a_path_cannot_forge_a_log_line(http: httpx.Client, caplog: pytest.LogCa
     assert printable("/a\r\nGET /admin 200\x00") == "/a\\r\\nGET /admin 200\\x00"
     with caplog.at_level(logging.INFO, logger="verbatim.http"):
         http.get("/nothing%0d%0aGET%20/api/health%20200%200.1ms")
-    lines = [r.getMessage() for r in caplog.records if r.name == "verbatim.http"]
-    forged = [line for line in lines if "nothing" in line]
+        # the server thread logs the request after the response has gone out: wait for the line
+        deadline = time.monotonic() + 30
+        forged: list[str] = []
+        while not forged and time.monotonic() < deadline:
+            lines = [r.getMessage() for r in caplog.records if r.name == "verbatim.http"]
+            forged = [line for line in lines if "nothing" in line]
+            time.sleep(0.02)
     assert forged and all("\n" not in line and "\r" not in line for line in forged)
     assert "\\r\\n" in forged[0]
 
