@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.ann import MATCH_CONTEXT, build_ann, choose, match_vectors
 from index.annotate import Annotation, annotate, load_pipeline, pipeline_version
 from index.chunk import chunk
 from index.clean import clean
@@ -195,9 +196,11 @@ def neighbours_of(sentences: list[Sentence], vectors: np.ndarray) -> dict[int, l
     return found
 
 
-def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], dim: int) -> IndexData:
+def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], dim: int,
+             flat_below: int) -> IndexData:
+    """The index of `pieces`; its FAISS indexes exact below `flat_below` vectors, HNSW above (the kinds
+    recorded in the manifest returned with it)."""
     import bm25s
-    import faiss
 
     sentences: list[Sentence] = []
     passages: list[Passage] = []
@@ -210,15 +213,18 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     passage_vectors = np.vstack([p.passage_vectors for p in pieces] or [empty]).astype(np.float32)
     sentence_vectors = np.vstack([p.sentence_vectors for p in pieces] or [empty]).astype(np.float32)
     context_vectors = np.vstack([p.context_vectors for p in pieces] or [empty]).astype(np.float32)
-    faiss_index = faiss.IndexFlatIP(dim)
-    faiss_index.add(passage_vectors)
+    passage_spec = choose(len(passage_vectors), flat_below)
+    sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT)
+    faiss_index = build_ann(passage_vectors, passage_spec)
+    sentence_ann = build_ann(match_vectors(sentence_vectors, context_vectors, MATCH_CONTEXT), sentence_spec)
+    manifest = replace(manifest, ann={"passages": passage_spec.record(), "sentences": sentence_spec.record()})
     articles = {p.article.doc_id: p.article for p in pieces}
     bm25 = bm25s.BM25()
     bm25.index([terms(articles[p.doc_id].title + "\n" + p.text) for p in passages], show_progress=False)
     annotations = [a for piece in pieces for a in piece.annotations or []]
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, context_vectors,
                      faiss_index, bm25, neighbours_of(sentences, sentence_vectors), skipped,
-                     lexicon((s.text for s in sentences), (p.text for p in passages)), annotations)
+                     lexicon((s.text for s in sentences), (p.text for p in passages)), annotations, sentence_ann)
 
 
 def build(
@@ -293,7 +299,7 @@ def build(
         article_hashes={p.article.doc_id: p.article.sha256 for p in pieces}, lexical=lexical_version(),
         articles_dir=str(articles_dir.resolve()), encoder=plan.record(), annotator=annotator,
     )
-    data = assemble(pieces, manifest, skipped, dim)
+    data = assemble(pieces, manifest, skipped, dim, settings.ann_flat_below)
     staging = staging_for(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

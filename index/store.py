@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from index.ann import AnnSpec, configure
 from index.annotate import Annotation
 from index.errors import IndexCorrupt, IndexMismatch
 from index.integrity import MANIFEST, FileSums, checksums, problems, record_stats, sync_tree
@@ -25,7 +26,9 @@ from index.text import Lexicon, lexical_version
 # 4: the manifest records a checksum of every file (`files`) and the articles folder it was built from.
 # 5: the model is stored as ONNX in encoder/, and the manifest records where it came from (`encoder`).
 # 6: sentence annotations (entities, lemmas, noun chunks) in annotations.jsonl; the manifest's annotator.
-FORMAT_VERSION = 6
+# 7: sentences.faiss, a nearest-neighbour index over the sentences' match vectors; the manifest's `ann`
+#    records the kind (flat or HNSW) and parameters of it and of passages.faiss.
+FORMAT_VERSION = 7
 OLDEST_REUSABLE = 5  # the builder reuses the vectors of an index this old (it has checksums to verify)
 
 
@@ -47,6 +50,7 @@ class Manifest:
     articles_dir: str = ""  # the folder the articles were read from (absolute)
     encoder: dict[str, str] = field(default_factory=dict)  # kind ("onnx") and source (the model folder's hash)
     annotator: str = ""  # the spaCy pipeline and version that annotated the sentences
+    ann: dict[str, dict[str, Any]] = field(default_factory=dict)  # "passages", "sentences": index.ann.AnnSpec
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class IndexData:
     skipped: list[Skipped]
     lexicon: Lexicon
     annotations: list[Annotation] = field(default_factory=list)  # one per sentence; empty if never annotated
+    sentence_ann: Any = None  # FAISS index over the sentences' match vectors (None: an older format's index)
 
 
 def _jsonl(path: Path, rows: list[Any]) -> None:
@@ -105,6 +110,8 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
     np.save(folder / "sentence_vectors.npy", data.sentence_vectors)
     np.save(folder / "context_vectors.npy", data.context_vectors)
     faiss.write_index(data.faiss_index, str(folder / "passages.faiss"))
+    if data.sentence_ann is not None:
+        faiss.write_index(data.sentence_ann, str(folder / "sentences.faiss"))
     data.bm25.save(str(folder / "bm25"))
     (folder / "neighbours.json").write_text(json.dumps(
         {str(k): [[n.sentence, round(n.similarity, 4)] for n in v] for k, v in data.neighbours.items()}
@@ -235,6 +242,12 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
         sentence_vectors = np.load(folder / "sentence_vectors.npy")
         context_vectors = np.load(folder / "context_vectors.npy")
         faiss_index = faiss.read_index(str(folder / "passages.faiss"))
+        ann = folder / "sentences.faiss"
+        sentence_ann = faiss.read_index(str(ann)) if ann.is_file() or manifest.format_version == FORMAT_VERSION \
+            else None
+        for what, index in (("passages", faiss_index), ("sentences", sentence_ann)):
+            if index is not None and what in manifest.ann:
+                configure(index, AnnSpec.of(manifest.ann[what], what))
         bm25 = bm25s.BM25.load(str(folder / "bm25"))
         neighbours = {
             int(k): [Neighbour(int(i), float(sim)) for i, sim in v]
@@ -251,13 +264,16 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
         raise IndexCorrupt(f"The index at {folder} is damaged ({type(exc).__name__}: {exc}); {REBUILD}.") from exc
     problem = inconsistency(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
                             context_vectors, faiss_index, lexicon)
+    if not problem and sentence_ann is not None and (sentence_ann.ntotal, sentence_ann.d) != (len(sentences),
+                                                                                             manifest.dim):
+        problem = f"the sentence index holds {sentence_ann.ntotal} vectors of {sentence_ann.d}, not {len(sentences)}"
     if not problem and len(annotations) != len(sentences) and (annotations or manifest.format_version ==
                                                                 FORMAT_VERSION):
         problem = f"{len(annotations)} sentence annotations for {len(sentences)} sentences"
     if problem:
         raise IndexCorrupt(f"The index at {folder} is inconsistent ({problem}); {REBUILD}.")
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
-                     context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations)
+                     context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations, sentence_ann)
 
 
 def inconsistency(manifest: Manifest, articles: dict[str, Article], sentences: list[Sentence],

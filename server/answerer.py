@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from index.ann import nearest
 from index.encoder import Encoder, index_encoder
 from index.errors import VerbatimError
 from index.settings import Settings
@@ -202,7 +203,7 @@ class Answerer:
         vectors = self.match_vectors if weights.context == self.weights.context else self.mix(weights.context)
         ranked = candidates(hits, self.index.sentences, self.spans, vectors,
                             self.sentence_terms, qvec, qterms, wanted, question, weights,
-                            named, prepared.context)
+                            named, prepared.context, self.nearest(qvec, weights, vectors))
         bylines = self.by_author(question, qvec) if asks_author(question) else []
         ranked = bylines + ranked
         if prepared.only:  # "ask this article": the corpus-wide nearest sentences are kept to it too
@@ -245,13 +246,26 @@ class Answerer:
                 else np.zeros(len(self.index.passages), dtype=np.float32))
         # Restricted to some articles, every passage is a candidate, then those of other articles go.
         n = len(self.index.passages) if only else min(self.settings.candidates, len(self.index.passages))
-        scores = Scores(dense_candidates(self.index.faiss_index, qvec, n), np.asarray(bm25, dtype=np.float32))
+        dense = dense_candidates(self.index.faiss_index, qvec, n, self.index.passage_vectors)
+        scores = Scores(dense, np.asarray(bm25, dtype=np.float32))
         hits = fuse(scores, n, n, mode, self.settings.dense_weight)
         if only:
             hits = [h for h in hits if self.index.passages[h.passage].doc_id in only]
         if self.weights.sentence_boost and mode != "bm25":
-            hits = boost_by_sentence(hits, self.match_vectors @ qvec, self.spans, self.weights.sentence_boost)
+            hits = boost_by_sentence(hits, self.match_vectors, qvec, self.spans, self.weights.sentence_boost)
         return hits[:k], qterms
+
+    def nearest(self, qvec: np.ndarray, weights: Weights, vectors: np.ndarray) -> list[int]:
+        """The `weights.nearest` sentences nearest the question anywhere in the corpus: a search of the
+        index's sentence ANN (built over the match vectors of its recorded context share); an ablation
+        with another share searches its own blend `vectors` exhaustively."""
+        n = min(weights.nearest, len(vectors))
+        if n <= 0:
+            return []
+        if weights.context == self.index.manifest.ann.get("sentences", {}).get("context"):
+            return [i for i, _ in nearest(self.index.sentence_ann, vectors, qvec, n)]
+        sims = vectors @ qvec
+        return [int(i) for i in np.argpartition(-sims, n - 1)[:n]]
 
     def by_author(self, question: str, qvec: np.ndarray) -> list[Candidate]:
         """Byline and bio sentences of the articles a "who wrote ..." question names, best first."""
@@ -369,12 +383,14 @@ class Answerer:
         return RetrievedPassage(p.doc_id, self.title(p.doc_id), p.id, p.text, p.start, p.end, round(hit.score, 4))
 
 
-def boost_by_sentence(hits: list[Hit], sims: np.ndarray, spans: list[tuple[int, int]], share: float) -> list[Hit]:
-    """Re-rank passages by their fused score blended with their best sentence's match: a passage with
-    one sentence that answers beats one that is only loosely about the topic throughout."""
+def boost_by_sentence(hits: list[Hit], vectors: np.ndarray, qvec: np.ndarray, spans: list[tuple[int, int]],
+                      share: float) -> list[Hit]:
+    """Re-rank passages by their fused score blended with their best sentence's match (`vectors`: the
+    sentences' match vectors; only the hits' rows are used): a passage with one sentence that answers
+    beats one that is only loosely about the topic throughout."""
     if not hits:
         return hits
-    best = {h.passage: float(sims[spans[h.passage][0]: spans[h.passage][1] + 1].max()) for h in hits}
+    best = {h.passage: float((vectors[spans[h.passage][0]: spans[h.passage][1] + 1] @ qvec).max()) for h in hits}
     lo, hi = min(best.values()), max(best.values())
     top = max(h.score for h in hits) or 1.0
     def blended(h: Hit) -> float:

@@ -4,10 +4,12 @@ near-duplicates into extra citations. Every quote is a slice of its article's or
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from index.ann import MATCH_CONTEXT
 from index.records import Sentence
 from server.facts import conflict, differ
 from server.qtype import Want, has_kind
@@ -27,7 +29,7 @@ class Weights:
     keep_ratio: float = 0.85  # further quotes must score at least this share of the best one
     follow_ratio: float = 0.75  # a next sentence carrying on a quote joins it at this share of its score
     nearest: int = 20  # sentences nearest the question corpus-wide, added to the passages' sentences
-    context: float = 0.5  # share of the in-context sentence vector in the dense match
+    context: float = MATCH_CONTEXT  # share of the in-context sentence vector in the dense match
     source_bonus: float = 0.1  # for sentences of an article whose source the question names
     sentence_boost: float = 0.5  # share of a passage's best sentence match in its retrieval score
     specific_idf: float = 1.0  # question terms rarer than this (in fewer than ~40% of passages) are specific
@@ -74,23 +76,21 @@ def candidates(
     weights: Weights,
     favoured: frozenset[str] = frozenset(),
     context: tuple[int, ...] = (),
+    nearest: Sequence[int] = (),
 ) -> list[Candidate]:
-    """Every sentence of the hit passages, plus the sentences nearest the question anywhere in the
-    corpus (a passage can rank low while one of its sentences answers), plus `context` (the sentences
-    around the previous turn's quotes, which a follow-up such as "why not?" often points to, counted as
-    if in the best passage), scored, best first (ties by sentence index). `spans[p]` is passage p's
-    (first, last) sentence index."""
+    """Every sentence of the hit passages, plus `nearest`, the sentences nearest the question anywhere in
+    the corpus (a passage can rank low while one of its sentences answers; the caller's ANN search),
+    plus `context` (the sentences around the previous turn's quotes, which a follow-up such as "why
+    not?" often points to, counted as if in the best passage), scored, best first (ties by sentence
+    index). `spans[p]` is passage p's (first, last) sentence index."""
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
     best_passage: dict[int, float] = {}
     for hit in hits:
         first, last = spans[hit.passage]
         for i in range(first, last + 1):
             best_passage[i] = max(best_passage.get(i, 0.0), max(hit.score, 0.0) / top)
-    if weights.nearest and len(sentence_vectors):
-        sims = sentence_vectors @ query_vector
-        n = min(weights.nearest, len(sims))
-        for i in np.argpartition(-sims, n - 1)[:n]:
-            best_passage.setdefault(int(i), 0.0)
+    for i in nearest:
+        best_passage.setdefault(int(i), 0.0)
     for i in context:
         best_passage[i] = 1.0
     ids = sorted(best_passage)

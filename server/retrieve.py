@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from index.ann import nearest
 from server.records import Hit
 
 Mode = Literal["hybrid", "dense", "bm25", "rrf"]
@@ -21,11 +22,15 @@ class Scores:
     bm25: np.ndarray
 
 
-def dense_candidates(faiss_index: object, query_vector: np.ndarray, n: int) -> dict[int, float]:
-    """The `n` passages nearest to the query (inner product of unit vectors = cosine)."""
+def dense_candidates(faiss_index: Any, query_vector: np.ndarray, n: int,
+                     vectors: np.ndarray | None = None) -> dict[int, float]:
+    """The `n` passages nearest to the query (inner product of unit vectors = cosine). `vectors`, the
+    passage vectors the index holds, give an approximate index's finds their exact scores."""
     if n <= 0:
         return {}
-    sims, ids = faiss_index.search(query_vector.reshape(1, -1), n)  # type: ignore[attr-defined]
+    if vectors is not None:
+        return dict(nearest(faiss_index, vectors, query_vector, n))
+    sims, ids = faiss_index.search(query_vector.reshape(1, -1), n)
     return {int(i): float(s) for s, i in zip(sims[0], ids[0], strict=True) if i >= 0}
 
 

@@ -1,0 +1,115 @@
+"""Nearest-neighbour search over unit vectors (FAISS), chosen by corpus size at build time.
+
+A small corpus gets an exact (flat) index: its search is a product with every vector, microseconds for
+the seed corpus, and the answers are exactly those of a brute-force search. From `flat_below` vectors on
+it gets HNSW (a graph searched in about log(n) steps) over 8-bit scalar-quantised vectors, a quarter of
+the flat index's memory; the scores of what it finds are recomputed exactly from the stored vectors, so
+only which items are found is approximate, never their scores. The kind and its parameters are recorded
+in the manifest (`AnnSpec.record`) and read back with the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MATCH_CONTEXT", "AnnSpec", "build_ann", "choose", "match_vectors", "nearest"]
+
+# The share of the in-context vector in the vectors a question is matched against (server.extract.Weights'
+# default): the sentence index is built over that blend, so the weight is fixed at build time.
+MATCH_CONTEXT = 0.5
+KINDS = ("flat", "hnsw")
+HNSW_M = 32  # graph links per vector: recall against memory (4 * 2 * M bytes per vector at the base layer)
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128  # candidates kept while searching: recall against time
+TRAIN_SAMPLE = 100_000  # vectors the scalar quantiser learns its ranges from
+
+
+@dataclass(frozen=True)
+class AnnSpec:
+    kind: str = "flat"
+    m: int = 0
+    ef_construction: int = 0
+    ef_search: int = 0
+    context: float = 0.0  # sentences: the in-context share of the indexed blend (0 for passages)
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, record: dict[str, Any], what: str) -> AnnSpec:
+        """The spec a manifest records; one this version cannot read is a ValueError (the store reports
+        the index as damaged)."""
+        try:
+            spec = cls(**record)
+        except TypeError as exc:
+            raise ValueError(f"the manifest's {what} index record is not valid ({exc})") from exc
+        if spec.kind not in KINDS:
+            raise ValueError(f"the manifest's {what} index is of kind {spec.kind!r}; this version reads "
+                               f"{', '.join(KINDS)}")
+        return spec
+
+
+def choose(n: int, flat_below: int, context: float = 0.0) -> AnnSpec:
+    """Exact search for fewer than `flat_below` vectors, HNSW from there on."""
+    if n < flat_below:
+        return AnnSpec(context=context)
+    return AnnSpec("hnsw", HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, context)
+
+
+def match_vectors(sentence_vectors: np.ndarray, context_vectors: np.ndarray,
+                  context: float = MATCH_CONTEXT) -> np.ndarray:
+    """Sentence vectors blended with their in-context vectors: what a question is matched against."""
+    return ((1 - context) * sentence_vectors + context * context_vectors).astype(np.float32)
+
+
+def build_ann(vectors: np.ndarray, spec: AnnSpec) -> Any:
+    """A FAISS inner-product index over `vectors` (float32, one row per item, ids = row numbers)."""
+    import faiss
+
+    dim = vectors.shape[1]
+    index: Any
+    if spec.kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, spec.m,  # type: ignore[arg-type]
+                                  faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = spec.ef_construction
+        step = max(1, len(vectors) // TRAIN_SAMPLE)
+        index.train(np.ascontiguousarray(vectors[::step]))
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    configure(index, spec)
+    return index
+
+
+def configure(index: Any, spec: AnnSpec) -> None:
+    """Search-time parameters, set again on load (FAISS does not keep efSearch in every version)."""
+    if spec.kind == "hnsw":
+        index.hnsw.efSearch = max(spec.ef_search, 1)
+
+
+def nearest(index: Any, vectors: np.ndarray, query: np.ndarray, n: int) -> list[tuple[int, float]]:
+    """The `n` items nearest `query` as (row, exact inner product), best first, ties by row. An
+    approximate index's scores are recomputed from `vectors`, the rows it was built over (as is
+    everything when `n` asks for every row)."""
+    if n <= 0 or index.ntotal == 0:
+        return []
+    import faiss
+
+    q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+    if not isinstance(index, faiss.IndexFlat) and n >= index.ntotal:  # all of them: a graph may miss some
+        sims = np.asarray(vectors, dtype=np.float32) @ q[0]
+        return sorted(((i, float(s)) for i, s in enumerate(sims)), key=lambda p: (-p[1], p[0]))
+    params = None
+    if isinstance(index, faiss.IndexHNSW):  # HNSW finds at most efSearch items
+        params = faiss.SearchParametersHNSW(efSearch=max(index.hnsw.efSearch, n))  # type: ignore[attr-defined]
+    scores, found = index.search(q, min(n, index.ntotal), params=params)
+    ids = [int(i) for i in found[0] if i >= 0]
+    if isinstance(index, faiss.IndexFlat):  # exact already
+        pairs = [(int(i), float(s)) for s, i in zip(scores[0], found[0], strict=True) if i >= 0]
+    else:
+        sims = np.asarray(vectors[ids], dtype=np.float32) @ q[0] if ids else np.zeros(0, dtype=np.float32)
+        pairs = [(i, float(s)) for i, s in zip(ids, sims, strict=True)]
+    return sorted(pairs, key=lambda p: (-p[1], p[0]))

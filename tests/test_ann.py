@@ -1,0 +1,83 @@
+"""The nearest-neighbour indexes: exact below a size, HNSW above, recorded in the manifest; the answers
+of the seed corpus are the same through HNSW as through the exact search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from index.ann import AnnSpec, build_ann, choose, nearest
+from index.build import build
+from index.errors import IndexCorrupt
+from index.hash_encoder import HashEncoder
+from index.onnx_encoder import OnnxEncoder
+from index.settings import Settings
+from index.store import read_folder, read_manifest
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_ARTICLES = REPO / "data" / "articles"
+
+
+def unit_rows(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
+    rows = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_the_kind_is_chosen_by_size() -> None:
+    assert choose(999, 1000) == AnnSpec()
+    big = choose(1000, 1000, context=0.5)
+    assert big.kind == "hnsw" and big.m > 0 and big.ef_search > 0 and big.context == 0.5
+    assert isinstance(build_ann(unit_rows(50), choose(50, 1000)), faiss.IndexFlatIP)
+    assert isinstance(build_ann(unit_rows(50), choose(50, 10)), faiss.IndexHNSW)
+
+
+def test_hnsw_finds_what_the_exact_search_finds_with_exact_scores() -> None:
+    rows = unit_rows(2000)
+    flat, graph = build_ann(rows, choose(2000, 10_000)), build_ann(rows, choose(2000, 100))
+    queries = rows[:20] + 0.1 * unit_rows(20, seed=1)
+    for q in queries:
+        exact, found = nearest(flat, rows, q, 10), nearest(graph, rows, q, 10)
+        assert exact[0][0] == found[0][0]
+        brute = rows @ q
+        assert all(abs(s - float(brute[i])) < 1e-5 for i, s in found)  # scores recomputed, not quantised
+        assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+    # asked for every row, a graph (which may miss some) gives way to the exact product
+    assert sorted(i for i, _ in nearest(graph, rows, queries[0], 5000)) == list(range(2000))
+
+
+def test_a_build_records_the_kinds_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    small = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "flat")
+    build(small, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    manifest = read_manifest(small.index_dir)
+    assert manifest.ann["passages"]["kind"] == manifest.ann["sentences"]["kind"] == "flat"
+    large = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "hnsw", ann_flat_below=10)
+    build(large, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    data = read_folder(large.index_dir)
+    assert data.manifest.ann["passages"]["kind"] == data.manifest.ann["sentences"]["kind"] == "hnsw"
+    assert isinstance(data.faiss_index, faiss.IndexHNSW) and isinstance(data.sentence_ann, faiss.IndexHNSW)
+    assert data.sentence_ann.ntotal == len(data.sentences)
+    path = large.index_dir / "manifest.json"
+    raw = json.loads(path.read_text())
+    raw["ann"]["sentences"]["kind"] = "lsh"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(IndexCorrupt, match="kind 'lsh'"):
+        read_folder(large.index_dir)
+
+
+def test_seed_answers_are_the_same_through_hnsw(tmp_path: Path, answerer, embedder: OnnxEncoder) -> None:  # type: ignore[no-untyped-def]
+    from server.answerer import Answerer
+
+    settings = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "index", ann_flat_below=10)
+    build(settings, embedder=embedder, progress=False, say=lambda _: None)
+    graph = Answerer.load(settings, embedder=embedder)
+    assert isinstance(graph.index.sentence_ann, faiss.IndexHNSW)
+    questions = [json.loads(line)["question"] for line in (REPO / "eval" / "gold.jsonl").read_text().splitlines()]
+    for question in questions[::3]:
+        exact, approximate = answerer.ask(question), graph.ask(question)
+        assert [(q.doc_id, q.start, q.end) for q in approximate.quotes] == \
+            [(q.doc_id, q.start, q.end) for q in exact.quotes], question
+        assert [p.chunk_id for p in approximate.passages] == [p.chunk_id for p in exact.passages], question
