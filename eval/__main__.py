@@ -1,5 +1,5 @@
 """`python -m eval SUBCOMMAND`: run (gold set, ablations, gate), beir DIR, squad FILE, external, bench,
-scale, probe, calibrate. Errors are one line on stderr and a non-zero exit code, never a traceback."""
+scale, probe, calibrate, feedback. Errors are one line on stderr and a non-zero exit code, never a traceback."""
 
 from __future__ import annotations
 
@@ -75,6 +75,14 @@ def scale(args: argparse.Namespace) -> int:
     return main(sizes, args.real_sample, args.work, args.reports, args.shared)
 
 
+def feedback(args: argparse.Namespace) -> int:
+    from eval.feedback import main
+    from index.settings import Settings
+
+    source = args.feedback or Settings().feedback_path
+    return main(source, args.out, [REPO / "eval" / "gold.jsonl", REPO / "eval" / "check.jsonl"])
+
+
 def parser() -> argparse.ArgumentParser:
     from eval.gate import DEFAULT_TOLERANCE
 
@@ -133,6 +141,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--shared", type=Path, default=REPO.parent / "shared",
                    help="folder holding tools/make_archive.py and datasets/ (default: ../shared)")
     p.set_defaults(func=scale)
+
+    p = sub.add_parser("feedback", help="readers' feedback (Helpful / Wrong quote) -> draft gold items to review")
+    p.add_argument("--feedback", type=Path, default=None,
+                   help="the feedback file (default: VERBATIM_FEEDBACK_PATH, var/feedback.jsonl)")
+    p.add_argument("--out", type=Path, default=Path("var/feedback-drafts.jsonl"),
+                   help="drafts file, rewritten whole (never a gold set)")
+    p.set_defaults(func=feedback)
 
     sub.add_parser("calibrate", help="fit the abstention model on the gold set (see eval/calibrate.py)",
                    add_help=False)

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     reload_interval: float = Field(
         default=1.0, ge=0, le=3600, description="seconds between the server's checks for a new index in its "
         "folder (0: never)")
+    feedback_path: Path = Field(
+        default=Path("var/feedback.jsonl"), description="JSON-lines file the readers' feedback on answers is "
+        "appended to (`python -m eval feedback` turns it into draft gold items)")
 
     @field_validator("model_dir", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""The JSON routes: /ask, /api/articles, /api/articles/{doc_id}, /api/health.
+"""The JSON routes: /ask, /api/feedback, /api/articles, /api/articles/{doc_id}, /api/health.
 
 Responses are built from the answerer's dataclasses through the pydantic models of schemas.py, so each
 shape has one definition. Doc ids are looked up in the loaded articles only, never used as paths.
@@ -13,8 +13,19 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from index.records import Article
 from server.answerer import Answerer
+from server.feedback import FeedbackLog, feedback_record, index_stamp, now, shown_quotes
 from server.records import Exchange
-from server.schemas import ArticleFull, ArticleSummary, AskRequest, AskResponse, ErrorOut, Health, HistoryTurn
+from server.schemas import (
+    ArticleFull,
+    ArticleSummary,
+    AskRequest,
+    AskResponse,
+    ErrorOut,
+    FeedbackRequest,
+    FeedbackStored,
+    Health,
+    HistoryTurn,
+)
 from server.worker import Worker
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -38,8 +49,14 @@ def get_asker(request: Request) -> Worker:
     return asker
 
 
+def get_feedback_log(request: Request) -> FeedbackLog:
+    log: FeedbackLog = request.app.state.feedback
+    return log
+
+
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 AskerDep = Annotated[Worker, Depends(get_asker)]
+FeedbackDep = Annotated[FeedbackLog, Depends(get_feedback_log)]
 
 
 def summary(article: Article) -> ArticleSummary:
@@ -76,6 +93,20 @@ def ask(body: AskRequest, asker: AskerDep, answerer: AnswererDep) -> AskResponse
 
 def exchanges(history: Sequence[HistoryTurn]) -> tuple[Exchange, ...]:
     return tuple(Exchange(t.question, tuple((q.doc_id, q.start, q.end) for q in t.quotes)) for t in history)
+
+
+@router.post("/api/feedback", status_code=201, response_model=FeedbackStored,
+             responses={k: ERRORS[k] for k in (400, 408, 413, 422, 503)}, summary="Say whether an answer was right")
+def feedback(body: FeedbackRequest, answerer: AnswererDep, log: FeedbackDep) -> FeedbackStored:
+    """A reader's verdict on an answer ("helpful" or "wrong_quote", with an optional comment) and the quotes
+    it showed, appended as one JSON line to VERBATIM_FEEDBACK_PATH with the time and the index that
+    answered; `python -m eval feedback` turns the file into draft gold items for review. Quotes the
+    index does not hold are a 422; a file that cannot be written is a 503."""
+    shown = shown_quotes([(q.doc_id, q.start, q.end) for q in body.quotes], answerer.index.articles)
+    record = feedback_record(body.verdict, body.question, body.resolved_question or body.question, shown,
+                             body.comment, index_stamp(answerer.index.manifest), now())
+    log.append(record)
+    return FeedbackStored(verdict=body.verdict, at=record["at"])
 
 
 @router.get("/api/articles", response_model=list[ArticleSummary], responses={503: ERRORS[503]},

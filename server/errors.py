@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import VerbatimError
 from server.answerer import InvalidQuestion
-from server.schemas import AskRequest, ErrorOut
+from server.feedback import InvalidFeedback
+from server.schemas import AskRequest, ErrorOut, FeedbackRequest
 
 log = logging.getLogger("verbatim.http")
 
@@ -44,9 +45,18 @@ def error_response(request: Request, status: int, message: str,
     return JSONResponse(body, status_code=status)
 
 
-def describe(errors: Sequence[Any]) -> tuple[str, list[dict[str, object]]]:
+# What each JSON body looks like, for the messages about a body that is missing or not an object.
+BODIES: dict[str, tuple[tuple[str, ...], str]] = {
+    "/ask": (tuple(AskRequest.model_fields), '{"question": "...", "top_k": 5}'),
+    "/api/feedback": (tuple(FeedbackRequest.model_fields),
+                      '{"verdict": "helpful", "question": "...", "quotes": [{"doc_id": "...", "start": 0, "end": 1}]}'),
+}
+
+
+def describe(errors: Sequence[Any], path: str = "/ask") -> tuple[str, list[dict[str, object]]]:
     """A sentence per validation error (`top_k: Input should be ...`) and the errors without their inputs
-    (which may be huge) or exception objects (which are not JSON)."""
+    (which may be huge) or exception objects (which are not JSON). `path` says which body was sent."""
+    fields, example = BODIES.get(path, BODIES["/ask"])
     parts: list[str] = []
     detail: list[dict[str, object]] = []
     for err in errors:
@@ -57,14 +67,13 @@ def describe(errors: Sequence[Any]) -> tuple[str, list[dict[str, object]]]:
         if kind == "json_invalid":
             reason = err.get("ctx", {}).get("error", "malformed")
             where = f" at character {loc[1]}" if len(loc) > 1 else ""
-            text = f"The body is not valid JSON ({reason}{where}): send {{\"question\": \"...\"}}"
+            text = f"The body is not valid JSON ({reason}{where}): send JSON like {example}"
         elif not field and kind == "missing":
-            text = 'The body is missing: send JSON like {"question": "...", "top_k": 5}'
+            text = f"The body is missing: send JSON like {example}"
         elif not field:
-            text = ('The body must be a JSON object like {"question": "...", "top_k": 5}, '
-                    "sent with Content-Type: application/json")
+            text = f"The body must be a JSON object like {example}, sent with Content-Type: application/json"
         elif kind == "extra_forbidden":
-            text = f"{field}: unknown field (the fields are {', '.join(AskRequest.model_fields)})"
+            text = f"{field}: unknown field (the fields are {', '.join(fields)})"
         elif msg.startswith(field):  # the validator's own sentence, e.g. "question is empty: ..."
             text = msg[:1].upper() + msg[1:]
         else:
@@ -76,11 +85,11 @@ def describe(errors: Sequence[Any]) -> tuple[str, list[dict[str, object]]]:
 
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    message, detail = describe(exc.errors())
+    message, detail = describe(exc.errors(), request.url.path)
     return error_response(request, 422, message, detail)
 
 
-async def invalid_question(request: Request, exc: Exception) -> Response:
+async def invalid_request(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, str(exc))
 
 
@@ -116,7 +125,8 @@ async def unexpected(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(InvalidQuestion, invalid_question)
+    app.add_exception_handler(InvalidQuestion, invalid_request)
+    app.add_exception_handler(InvalidFeedback, invalid_request)
     app.add_exception_handler(VerbatimError, verbatim_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, field_validator
 
@@ -84,6 +84,58 @@ class AskRequest(BaseModel):
         if problem:
             raise ValueError(problem)
         return value
+
+
+MAX_COMMENT = 500
+MAX_FEEDBACK_QUOTES = 10
+
+
+class FeedbackRequest(BaseModel):
+    """A reader's verdict on one answer, with what the answer showed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Literal["helpful", "wrong_quote"] = Field(
+        description="helpful: the quotes answer the question; wrong_quote: they do not")
+    question: StrictStr = Field(description="the question as it was asked", json_schema_extra={"minLength": 1})
+    resolved_question: StrictStr | None = Field(
+        default=None, description="the question /ask answered (`resolved_question`); default: `question`")
+    quotes: list[HistoryQuote] = Field(
+        min_length=1, max_length=MAX_FEEDBACK_QUOTES,
+        description=f"the quotes the answer showed, as /ask returned them (1 to {MAX_FEEDBACK_QUOTES})")
+    comment: StrictStr | None = Field(
+        default=None, description=f"what was wrong, in the reader's words (at most {MAX_COMMENT} characters)",
+        json_schema_extra={"maxLength": MAX_COMMENT})
+
+    @field_validator("question", "resolved_question")
+    @classmethod
+    def _asked(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        problem = question_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("comment")
+    @classmethod
+    def _comment(cls, value: str | None) -> str | None:
+        value = value or ""
+        if len(value) > MAX_COMMENT:  # before trimming, as the schema's maxLength says
+            raise ValueError(f"comment is {len(value)} characters long; keep it to {MAX_COMMENT}")
+        value = value.strip()
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"comment holds a character that is not valid Unicode text (U+{ord(value[exc.start]):04X} "
+                             f"at position {exc.start}): send it as UTF-8 text") from None
+        return value or None
+
+
+class FeedbackStored(BaseModel):
+    verdict: str
+    at: str = Field(description="when it was stored (UTC, ISO 8601)")
 
 
 class CitationOut(BaseModel):

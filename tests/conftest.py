@@ -31,7 +31,8 @@ def torch_embedder(settings_base: Settings) -> Embedder:
 @pytest.fixture(scope="session")
 def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     folder = tmp_path_factory.mktemp("seed-index")
-    return Settings(articles_dir=SEED_ARTICLES, index_dir=folder / "index")
+    # the feedback of the live server's tests goes beside its index, never into the worktree's var/
+    return Settings(articles_dir=SEED_ARTICLES, index_dir=folder / "index", feedback_path=folder / "feedback.jsonl")
 
 
 @pytest.fixture(scope="session")

@@ -198,10 +198,113 @@
     save([]);
   }
 
-  function render(item, sources) {
+  // ---- feedback on an answer: "Helpful" or "Wrong quote" (with an optional comment), sent once ----
+
+  const VERDICT_THANKS = { helpful: "Thanks: marked as helpful.", wrong_quote: "Thanks: flagged for review." };
+  let feedbackForms = 0; // ids for the comment boxes' labels
+
+  function thanksNode(verdict) {
+    return el("p", { class: "feedback-done", role: "status", tabindex: "-1", text: VERDICT_THANKS[verdict] });
+  }
+
+  // `stored(verdict)` is called once the server has kept the verdict, so the exchange remembers it and
+  // shows the thanks, never the buttons again (no second submission after a reload or Back).
+  function feedbackNode(item, stored) {
+    const box = el("div", { class: "feedback", role: "group", "aria-label": "Feedback on this answer" });
+    if (item.feedback) {
+      box.append(thanksNode(item.feedback));
+      return box;
+    }
+    const id = "feedback-comment-" + ++feedbackForms;
+    const helpful = el("button", { type: "button", class: "fb-helpful", text: "Helpful" });
+    const wrong = el("button", { type: "button", class: "fb-wrong", "aria-expanded": "false",
+      "aria-controls": id + "-form", text: "Wrong quote" });
+    const area = el("textarea", { id: id, rows: 2, maxlength: 500, placeholder: "Optional" });
+    const send = el("button", { type: "submit", class: "fb-send", text: "Send report" });
+    const cancel = el("button", { type: "button", class: "fb-cancel", text: "Cancel" });
+    const form = el("form", { class: "fb-comment", id: id + "-form", hidden: true },
+      el("label", { for: id, text: "What is wrong with the quote?" }), area,
+      el("div", { class: "fb-actions" }, send, cancel));
+    const problem = el("p", { class: "fb-error", role: "alert", hidden: true });
+    const buttons = [helpful, wrong, send, cancel];
+    let sending = false;
+
+    async function submit(verdict, comment) {
+      if (sending) return; // a double click sends one verdict
+      sending = true;
+      buttons.forEach((b) => { b.disabled = true; });
+      problem.hidden = true;
+      const data = item.response;
+      try {
+        const res = await fetch("/api/feedback", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ verdict: verdict, question: item.question,
+            resolved_question: data.resolved_question || item.question, comment: comment || null,
+            quotes: data.quotes.map((q) => ({ doc_id: q.doc_id, start: q.start, end: q.end })) }),
+        });
+        let body = null;
+        try {
+          body = await res.json();
+        } catch (err) {
+          body = null;
+        }
+        if (!res.ok) throw new Error((body && body.error) || "The server answered " + res.status + ".");
+        const done = thanksNode(verdict);
+        box.replaceChildren(done);
+        done.focus({ preventScroll: true }); // the buttons are gone: focus stays where the reader is
+        stored(verdict);
+      } catch (err) {
+        const why = err instanceof TypeError ? "Could not reach Verbatim." : err.message;
+        problem.textContent = "Your feedback was not sent. " + why + " Please try again.";
+        problem.hidden = false;
+        buttons.forEach((b) => { b.disabled = false; });
+        sending = false;
+      }
+    }
+
+    helpful.addEventListener("click", () => submit("helpful", null));
+    wrong.addEventListener("click", () => {
+      form.hidden = false;
+      wrong.setAttribute("aria-expanded", "true");
+      form.scrollIntoView({ block: "nearest" }); // clear of the question box (its scroll margin)
+      area.focus({ preventScroll: true });
+    });
+    cancel.addEventListener("click", () => {
+      form.hidden = true;
+      wrong.setAttribute("aria-expanded", "false");
+      wrong.focus();
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submit("wrong_quote", area.value.trim());
+    });
+    box.append(el("div", { class: "fb-row" }, el("span", { class: "fb-prompt", text: "Was this answer right?" }),
+      helpful, wrong), form, problem);
+    return box;
+  }
+
+  // An exchange's reply; an answer with quotes gets the feedback buttons.
+  function showExchange(reply, item, sources, stored) {
+    if (item.error) {
+      showError(reply, item.error);
+      return;
+    }
+    showAnswer(reply, item.response, sources);
+    const data = item.response;
+    if (stored && !data.abstained && !data.unresolved && data.quotes.length) {
+      reply.append(feedbackNode(item, stored));
+    }
+  }
+
+  function sameQuotes(a, b) {
+    const spans = (r) => JSON.stringify(r ? r.quotes.map((q) => [q.doc_id, q.start, q.end]) : null);
+    return spans(a) === spans(b);
+  }
+
+  function render(item, sources, stored) {
     const { node, reply } = exchangeNode(item.question);
-    if (item.error) showError(reply, item.error);
-    else showAnswer(reply, item.response, sources);
+    showExchange(reply, item, sources, stored);
     return node;
   }
 
@@ -228,12 +331,25 @@
     // Forward step through the conversation; asking after going back drops what came after).
     function show(items, upto) {
       const shown = items.slice(0, upto + 1);
-      conversation.replaceChildren(...shown.map((item) => render(item, sources)));
+      conversation.replaceChildren(...shown.map((item, i) => render(item, sources, keep(i, item))));
       intro.hidden = shown.length > 0;
       title.hidden = shown.length === 0; // the page's h1 while the intro (and its h1) is hidden
       newButton.hidden = items.length === 0;
       const last = shown[shown.length - 1];
       document.title = last ? last.question + " · Verbatim" : "Verbatim";
+    }
+
+    // What a verdict on exchange `i` does once stored: the stored conversation records it.
+    function keep(i, item) {
+      return (verdict) => {
+        item.feedback = verdict;
+        const stored = loadStored();
+        if (stored[i] && stored[i].question === item.question) {
+          stored[i].feedback = verdict;
+          save(stored);
+        }
+        if (items[i] && items[i].question === item.question) items[i].feedback = verdict;
+      };
     }
 
     function remember(extra) {
@@ -256,7 +372,11 @@
         items = [];
         at = 0;
       }
-      items[at] = initial; // the server's answer is the fresh one
+      // the server's answer is the fresh one; a verdict already given on the same quotes stays given
+      if (items[at] && items[at].feedback && sameQuotes(items[at].response, initial.response)) {
+        initial.feedback = items[at].feedback;
+      }
+      items[at] = initial;
       save(items);
     } else if (at === null) {
       at = items.length - 1; // "/": the stored conversation, whole
@@ -345,7 +465,7 @@
         }
         if (res.ok && data) {
           item = { question: question, response: data };
-          showAnswer(reply, data, sources);
+          showExchange(reply, item, sources, keep(at, item));
         } else {
           const message = (data && data.error) || "The server answered " + res.status + ". Please try again.";
           item = { question: question, error: message };
