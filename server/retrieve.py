@@ -74,7 +74,8 @@ def fuse(scores: Scores, k: int, n: int, mode: Mode = "hybrid", dense_weight: fl
         candidates = list(dict.fromkeys(dense_ids + bm25_ids))
         lexical = {i: float(scores.bm25[i]) for i in candidates}
         top = max(lexical.values(), default=0.0)
-        dense_n = minmax({i: scores.dense.get(i, min(scores.dense.values(), default=0.0)) for i in candidates})
+        floor = min(scores.dense.values(), default=0.0)  # once: per candidate it made fusion quadratic
+        dense_n = minmax({i: scores.dense.get(i, floor) for i in candidates})
         fused = {
             i: dense_weight * dense_n[i] + (1 - dense_weight) * (lexical[i] / top if top > 0 else 0.0)
             for i in candidates
