@@ -19,10 +19,14 @@ from index.chunk import chunk
 from index.clean import clean
 from index.encoder import Encoder
 from index.errors import IndexMismatch, IndexWriteFailed, NoUsableArticles, VerbatimError
+from index.hash_encoder import KIND as HASH_KIND
 from index.load import load_folder
+from index.neighbours import neighbours_of
 from index.onnx_encoder import ENCODER_DIR
 from index.provision import Plan, copy_files
 from index.records import Article, Metadata, Passage, Sentence, Skipped
+from index.rule_annotate import KIND as RULES_KIND
+from index.rule_annotate import rule_annotate
 from index.sentences import split_sentences
 from index.settings import Settings
 from index.store import (
@@ -40,7 +44,6 @@ from index.text import lexical_version, lexicon, terms
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
 PIPELINE_VERSION = "4"
-NEIGHBOUR_FLOOR = 0.6  # sentence pairs kept for `also_in`; the setting picks the cut-off at query time
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Piece:
     passage_vectors: np.ndarray
     context_vectors: np.ndarray  # each sentence with its neighbours in the same block
     annotations: list[Annotation] | None = None  # None: not annotated yet (new, or from an older index)
+    origin: int = -1  # reused from the previous index: its first sentence's number there
 
 
 @dataclass(frozen=True)
@@ -172,34 +176,15 @@ def pieces_from(data: IndexData, annotator: str) -> dict[str, Piece]:
         found[article.sha256] = Piece(article, [data.sentences[i] for i in s_idx], passages,
                                       data.sentence_vectors[s_idx], data.passage_vectors[p_idx],
                                       data.context_vectors[s_idx],
-                                      [notes[i] for i in s_idx] if notes else None)
-    return found
-
-
-def neighbours_of(sentences: list[Sentence], vectors: np.ndarray) -> dict[int, list[Neighbour]]:
-    """For each body sentence, the most similar body sentences of other articles (cosine >= floor)."""
-    import faiss
-
-    if len(sentences) < 2:
-        return {}
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    sims, ids = index.search(vectors, min(12, len(sentences)))
-    found: dict[int, list[Neighbour]] = {}
-    for i, s in enumerate(sentences):
-        if s.heading:
-            continue
-        near = [Neighbour(int(j), float(sim)) for sim, j in zip(sims[i], ids[i], strict=True)
-                if j >= 0 and sim >= NEIGHBOUR_FLOOR and sentences[j].doc_id != s.doc_id and not sentences[j].heading]
-        if near:
-            found[i] = near
+                                      [notes[i] for i in s_idx] if notes else None, base if s_idx else -1)
     return found
 
 
 def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], dim: int,
-             flat_below: int) -> IndexData:
+             flat_below: int, previous: dict[int, list[Neighbour]] | None = None) -> IndexData:
     """The index of `pieces`; its FAISS indexes exact below `flat_below` vectors, HNSW above (the kinds
-    recorded in the manifest returned with it)."""
+    recorded in the manifest returned with it). `previous`: the neighbours of the index the reused
+    pieces come from, kept for them (only the other sentences' are searched)."""
     import bm25s
 
     sentences: list[Sentence] = []
@@ -222,9 +207,34 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     bm25 = bm25s.BM25()
     bm25.index([terms(articles[p.doc_id].title + "\n" + p.text) for p in passages], show_progress=False)
     annotations = [a for piece in pieces for a in piece.annotations or []]
+    fresh, kept = None, None
+    if previous is not None:
+        fresh, kept = carried_over(pieces, previous, len(sentences))
+    near = neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept)
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, context_vectors,
-                     faiss_index, bm25, neighbours_of(sentences, sentence_vectors), skipped,
+                     faiss_index, bm25, near, skipped,
                      lexicon((s.text for s in sentences), (p.text for p in passages)), annotations, sentence_ann)
+
+
+def carried_over(pieces: list[Piece], previous: dict[int, list[Neighbour]],
+                 total: int) -> tuple[np.ndarray, dict[int, list[Neighbour]]]:
+    """(which sentences are new, the reused ones' previous neighbours renumbered): pieces in order, a
+    neighbour whose article is gone or changed dropped."""
+    fresh = np.ones(total, dtype=bool)
+    renumber: dict[int, int] = {}
+    pos = 0
+    for piece in pieces:
+        n = len(piece.sentences)
+        if piece.origin >= 0:
+            fresh[pos: pos + n] = False
+            renumber.update((piece.origin + k, pos + k) for k in range(n))
+        pos += n
+    kept = {}
+    for old, new in renumber.items():
+        lst = [Neighbour(renumber[n.sentence], n.similarity) for n in previous.get(old, []) if n.sentence in renumber]
+        if lst:
+            kept[new] = lst
+    return fresh, kept
 
 
 def build(
@@ -254,7 +264,9 @@ def build(
         raise NoUsableArticles(f"No usable article in {articles_dir} ({reasons}). Add article files and retry.")
     plan = Plan.of(embedder, settings)
     previous = reusable(out, settings, plan.name, plan.source, warnings)
-    annotator = pipeline_version(settings.spacy_pipeline)
+    # the load-test mode replaces all model work: the spaCy annotation too (index.rule_annotate)
+    rules = plan.record()["kind"] == HASH_KIND
+    annotator = RULES_KIND if rules else pipeline_version(settings.spacy_pipeline)
     old = pieces_from(previous, annotator) if previous else {}
     pieces: list[Piece] = []
     todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
@@ -289,7 +301,8 @@ def build(
         pieces.append(Piece(article, sentences, passages, s_vec, p_vec, c_vec))
     if not pieces:
         raise NoUsableArticles(f"No article in {articles_dir} has body text to index. Check the files and retry.")
-    pieces, annotated, annotate_seconds = annotated_pieces(pieces, settings.spacy_pipeline, progress)
+    pieces, annotated, annotate_seconds = annotated_pieces(pieces, None if rules else settings.spacy_pipeline,
+                                                           progress)
     pieces.sort(key=lambda p: p.article.doc_id)
     manifest = Manifest(
         format_version=FORMAT_VERSION, model=plan.name, dim=dim, articles=len(pieces),
@@ -299,7 +312,9 @@ def build(
         article_hashes={p.article.doc_id: p.article.sha256 for p in pieces}, lexical=lexical_version(),
         articles_dir=str(articles_dir.resolve()), encoder=plan.record(), annotator=annotator,
     )
-    data = assemble(pieces, manifest, skipped, dim, settings.ann_flat_below)
+    reused = any(p.origin >= 0 for p in pieces)
+    data = assemble(pieces, manifest, skipped, dim, settings.ann_flat_below,
+                    previous.neighbours if previous is not None and reused else None)
     staging = staging_for(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -323,9 +338,10 @@ def build(
     )
 
 
-def annotated_pieces(pieces: list[Piece], pipeline: str, progress: bool) -> tuple[list[Piece], int, float]:
+def annotated_pieces(pieces: list[Piece], pipeline: str | None, progress: bool) -> tuple[list[Piece], int, float]:
     """Every piece with its sentences' annotations, making those it lacks in one batched pass (the
-    spaCy pipeline loads only then). Returns the pieces, the sentences annotated and the seconds."""
+    spaCy pipeline loads only then; None: the rules of index.rule_annotate instead). Returns the
+    pieces, the sentences annotated and the seconds."""
     from tqdm import tqdm
 
     missing = [p for p in pieces if p.annotations is None]
@@ -333,9 +349,9 @@ def annotated_pieces(pieces: list[Piece], pipeline: str, progress: bool) -> tupl
     if not sentences:
         return pieces, 0, 0.0
     started = time.perf_counter()
-    nlp = load_pipeline(pipeline)
     with tqdm(total=len(sentences), desc="Annotating", unit="sentence", disable=not progress) as bar:
-        notes = annotate(nlp, sentences, tick=bar.update)
+        notes = rule_annotate(sentences, bar.update) if pipeline is None else \
+            annotate(load_pipeline(pipeline), sentences, tick=bar.update)
     seconds = time.perf_counter() - started
     done: list[Piece] = []
     pos = 0

@@ -49,7 +49,7 @@ class Manifest:
     files: FileSums = field(default_factory=dict)  # every other file of the folder: bytes and SHA-256
     articles_dir: str = ""  # the folder the articles were read from (absolute)
     encoder: dict[str, str] = field(default_factory=dict)  # kind ("onnx") and source (the model folder's hash)
-    annotator: str = ""  # the spaCy pipeline and version that annotated the sentences
+    annotator: str = ""  # the spaCy pipeline and version that annotated the sentences, or index.rule_annotate.KIND
     ann: dict[str, dict[str, Any]] = field(default_factory=dict)  # "passages", "sentences": index.ann.AnnSpec
 
 

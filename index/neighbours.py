@@ -1,0 +1,102 @@
+"""Near-duplicate sentences across articles, found at build time for the `also_in` and `differs_in`
+citations: for each body sentence, the most similar body sentences of other articles.
+
+Without a product of every sentence with every other: sentences with identical vectors (syndicated
+copy, word for word) are searched once, through a nearest-neighbour index (index.ann: exact below a
+size, HNSW above); an incremental build searches only for its new sentences, keeps the old sentences'
+neighbours and adds a new sentence to the lists of the old ones it found (each list trimmed to the
+best `MAX_NEIGHBOURS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from index.ann import build_ann, choose
+from index.records import Sentence
+from index.store import Neighbour
+
+__all__ = ["MAX_NEIGHBOURS", "NEIGHBOUR_FLOOR", "neighbours_of"]
+
+NEIGHBOUR_FLOOR = 0.6  # sentence pairs kept for `also_in`; the setting picks the cut-off at query time
+MAX_NEIGHBOURS = 12  # per sentence: an answer cites one sentence per article, the closest
+CHUNK = 4096  # queries scored at once
+
+
+def copies(sentences: Sequence[Sentence], vectors: np.ndarray) -> tuple[list[int], list[list[int]]]:
+    """Body sentences grouped by identical vector: (one representative per group, each group's members)."""
+    seen: dict[bytes, int] = {}
+    reps: list[int] = []
+    members: list[list[int]] = []
+    for i, s in enumerate(sentences):
+        if s.heading:
+            continue
+        key = vectors[i].tobytes()
+        g = seen.setdefault(key, len(reps))
+        if g == len(reps):
+            reps.append(i)
+            members.append([])
+        members[g].append(i)
+    return reps, members
+
+
+def near_groups(rep_vectors: np.ndarray, queries: np.ndarray, flat_below: int) -> list[list[tuple[float, int]]]:
+    """For each query group, the groups at cosine >= NEIGHBOUR_FLOOR (itself included), exact scores."""
+    index = build_ann(rep_vectors, choose(len(rep_vectors), flat_below))
+    k = min(MAX_NEIGHBOURS + 1, len(rep_vectors))
+    found: list[list[tuple[float, int]]] = []
+    for at in range(0, len(queries), CHUNK):
+        q = rep_vectors[queries[at: at + CHUNK]]
+        _, ids = index.search(q, k)
+        safe = np.where(ids >= 0, ids, 0)
+        sims = np.einsum("qd,qkd->qk", q, rep_vectors[safe])  # exact, whatever the index's own scores
+        for row_ids, row_sims in zip(ids, sims, strict=True):
+            found.append([(float(s), int(h)) for s, h in zip(row_sims, row_ids, strict=True)
+                          if h >= 0 and s >= NEIGHBOUR_FLOOR])
+    return found
+
+
+def neighbours_of(sentences: Sequence[Sentence], vectors: np.ndarray, flat_below: int,
+                  fresh: np.ndarray | None = None,
+                  kept: dict[int, list[Neighbour]] | None = None) -> dict[int, list[Neighbour]]:
+    """Sentence -> its neighbours in other articles, best first (ties by sentence). `fresh` (a boolean
+    per sentence) limits the search to those sentences; the others keep their lists from `kept`."""
+    if len(sentences) < 2:
+        return {}
+    reps, members = copies(sentences, vectors)
+    if not reps:
+        return {}
+    group = np.full(len(sentences), -1)
+    for g, ids in enumerate(members):
+        group[ids] = g
+    wanted = np.ones(len(reps), dtype=bool) if fresh is None else np.zeros(len(reps), dtype=bool)
+    if fresh is not None:
+        wanted[group[fresh & (group >= 0)]] = True
+    queries = np.flatnonzero(wanted)
+    found = {i: list(v) for i, v in (kept or {}).items()} if fresh is not None else {}
+    near = near_groups(vectors[reps], queries, flat_below)
+    docs = [s.doc_id for s in sentences]
+    for q, groups in zip(queries, near, strict=True):
+        ranked = sorted((-sim, j) for sim, h in groups for j in members[h])
+        for i in members[q]:
+            if fresh is not None and not fresh[i]:
+                continue
+            chosen = []
+            for negative, j in ranked:
+                if docs[j] != docs[i]:
+                    chosen.append(Neighbour(j, -negative))
+                    if len(chosen) == MAX_NEIGHBOURS:
+                        break
+            if chosen:
+                found[i] = chosen
+            if fresh is not None:  # the old sentences this one found have it as a neighbour too
+                for n in chosen:
+                    if not fresh[n.sentence]:
+                        found.setdefault(n.sentence, []).append(Neighbour(i, n.similarity))
+    if fresh is not None:
+        for i, lst in found.items():
+            if not fresh[i]:
+                found[i] = sorted(lst, key=lambda n: (-n.similarity, n.sentence))[:MAX_NEIGHBOURS]
+    return found
