@@ -86,6 +86,8 @@ def script_of(ch: str) -> str:
 
 
 def dominant_script(text: str) -> str:
+    if text.isascii():  # every ASCII letter is LATIN: no need to name each one
+        return "LATIN"
     counts: dict[str, int] = {}
     for ch in text:
         if ch.isalpha():
@@ -95,6 +97,8 @@ def dominant_script(text: str) -> str:
 
 
 def script_share(text: str, script: str) -> float:
+    if text.isascii():
+        return float(script == "LATIN" and any(ch.isalpha() for ch in text))
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return 0.0

@@ -17,6 +17,7 @@ __all__ = ["KIND", "HashEncoder"]
 
 KIND = "hash"
 WORD = re.compile(r"\w+")
+CACHE_MAX = 2_000_000  # features remembered per encoder (a bounded memory in a long-running server)
 
 
 class HashEncoder:
@@ -25,17 +26,27 @@ class HashEncoder:
     def __init__(self, dim: int = 384) -> None:
         self.dim = dim
         self.name = f"hash-{dim}"
+        self._features: dict[str, tuple[int, float]] = {}  # feature -> (bucket, sign): words recur a lot
 
     def dictionary(self) -> frozenset[str]:
         return frozenset()  # no vocabulary of its own: typo repair relies on the corpus alone
 
     def _vector(self, text: str) -> np.ndarray:
         words = WORD.findall(text.lower())
-        vector = np.zeros(self.dim, dtype=np.float32)
+        cache = self._features
+        buckets, signs = [], []
         for feature in words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]:
-            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
-            bucket = int.from_bytes(digest[:4], "little") % self.dim
-            vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+            hit = cache.get(feature)
+            if hit is None:
+                digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+                hit = (int.from_bytes(digest[:4], "little") % self.dim, 1.0 if digest[4] & 1 else -1.0)
+                if len(cache) < CACHE_MAX:
+                    cache[feature] = hit
+            buckets.append(hit[0])
+            signs.append(hit[1])
+        # sums of +-1 are whole numbers, exact in any float type: the same vector as adding one by one
+        vector = np.bincount(buckets, weights=signs, minlength=self.dim).astype(np.float32) if buckets else \
+            np.zeros(self.dim, dtype=np.float32)
         norm = float(np.linalg.norm(vector))
         if norm == 0:
             vector[0], norm = 1.0, 1.0  # an empty text still gets a unit vector

@@ -33,6 +33,8 @@ def _stemmer():
 
 def fold(text: str) -> str:
     """Unicode-compatible, accent-free lower case: the form both sides of BM25 compare."""
+    if text.isascii():  # nothing to decompose (most English text): the same result, many times faster
+        return text.lower()
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
