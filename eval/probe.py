@@ -177,7 +177,7 @@ def load(t: Target, seconds: float, clients: int, swap_at: float | None) -> dict
                         r = c.get("/api/articles")
                         if r.status_code == 200:
                             with lock:
-                                articles_seen.add(len(r.json()))
+                                articles_seen.add(r.json()["total"])
                     else:
                         r = c.post("/ask", json={"question": questions[i % len(questions)]})
                     ok = r.status_code == 200

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from index.records import Article
 from server.answerer import Answerer
+from server.catalogue import CatalogueCache, Listing, bound
 from server.feedback import FeedbackLog, feedback_record, index_stamp, now, shown_quotes
 from server.records import Exchange
 from server.schemas import (
     ArticleFull,
+    ArticleList,
     ArticleSummary,
     AskRequest,
     AskResponse,
@@ -54,7 +56,13 @@ def get_feedback_log(request: Request) -> FeedbackLog:
     return log
 
 
+def get_catalogues(request: Request) -> CatalogueCache:
+    catalogues: CatalogueCache = request.app.state.catalogues
+    return catalogues
+
+
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
+CataloguesDep = Annotated[CatalogueCache, Depends(get_catalogues)]
 AskerDep = Annotated[Worker, Depends(get_asker)]
 FeedbackDep = Annotated[FeedbackLog, Depends(get_feedback_log)]
 
@@ -109,10 +117,38 @@ def feedback(body: FeedbackRequest, answerer: AnswererDep, log: FeedbackDep) -> 
     return FeedbackStored(verdict=body.verdict, at=record["at"])
 
 
-@router.get("/api/articles", response_model=list[ArticleSummary], responses={503: ERRORS[503]},
-            summary="List the indexed articles")
-def articles(answerer: AnswererDep) -> list[ArticleSummary]:
-    return [summary(a) for a in sorted(answerer.index.articles.values(), key=lambda a: a.doc_id)]
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 200
+MAX_WORDS = 200
+
+# The list's query parameters, shared by GET /api/articles and the /articles page.
+Words = Annotated[str, Query(max_length=MAX_WORDS, description="words that must all be in an article's title or "
+                             "text (stemmed as the search index stems them; case does not matter)")]
+From = Annotated[str | None, Query(alias="from", description="first day, YYYY-MM-DD (or YYYY-MM, YYYY); articles "
+                                   "without a date are left out")]
+To = Annotated[str | None, Query(description="last day, YYYY-MM-DD (or YYYY-MM, YYYY: to its last day)")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"articles per page, 1 to {MAX_LIMIT}")]
+Offset = Annotated[int, Query(ge=0, le=10**9, description="articles to skip (the list's order is stable)")]
+Sources = Annotated[list[str] | None, Query(description="only these sources (repeat it for several)")]
+
+
+def listing(catalogues: CatalogueCache, answerer: Answerer, q: str, sources: Sequence[str], start: str | None,
+            stop: str | None, limit: int, offset: int) -> Listing:
+    """One page of the list; BadListQuery (a 422) for a date that is not one."""
+    return catalogues.get(answerer.index).search(q, [s for s in sources if s], bound(start, "from", end=False),
+                                                 bound(stop, "to", end=True), offset, limit)
+
+
+@router.get("/api/articles", response_model=ArticleList, responses={k: ERRORS[k] for k in (422, 503)},
+            summary="List, search and filter the articles")
+def articles(answerer: AnswererDep, catalogues: CataloguesDep, q: Words = "",
+             source: Sources = None,
+             from_: From = None, to: To = None, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> ArticleList:
+    """One page of the articles, newest first then by title (undated ones last), with the number that
+    match: `q` (every word in the title or text), `source`, and a date range `from`/`to`."""
+    found = listing(catalogues, answerer, q, source or [], from_, to, limit, offset)
+    return ArticleList(total=found.total, offset=found.offset, limit=found.limit,
+                       articles=[summary(a) for a in found.articles])
 
 
 @router.get("/api/articles/{doc_id}", response_model=ArticleFull,

@@ -19,6 +19,7 @@ from index.settings import Settings
 from index.store import read_folder
 from server import api, docs, errors, live, pages
 from server.answerer import Answerer
+from server.catalogue import CatalogueCache
 from server.feedback import FeedbackLog
 from server.middleware import BodyLimit, HeadAsGet, RequestLog, SecurityHeaders, ServerErrors, TrustedHosts, trusted
 from server.readable import quote_parts, readable
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, answerer: Answerer | None = Non
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.feedback = FeedbackLog(settings.feedback_path)  # opened per append: nothing to close
+    app.state.catalogues = CatalogueCache()  # the article list's, built when it is first asked for
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.globals["article_url"] = pages.article_url

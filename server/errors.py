@@ -17,13 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import VerbatimError
 from server.answerer import InvalidQuestion
+from server.catalogue import BadListQuery
 from server.feedback import InvalidFeedback
 from server.schemas import AskRequest, ErrorOut, FeedbackRequest
 
 log = logging.getLogger("verbatim.http")
 
 API_PREFIXES = ("/ask", "/api/", "/openapi.json", "/docs", "/static/")
-PAGE_PREFIXES = ("/articles/",)
+PAGE_PREFIXES = ("/articles",)
 TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Too large",
           422: "Not a valid question", 500: "Something went wrong", 503: "Not ready"}
 
@@ -127,6 +128,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(InvalidQuestion, invalid_request)
     app.add_exception_handler(InvalidFeedback, invalid_request)
+    app.add_exception_handler(BadListQuery, invalid_request)
     app.add_exception_handler(VerbatimError, verbatim_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

@@ -3,9 +3,10 @@ and the page works without JavaScript) and an article page with a quote highligh
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -13,7 +14,21 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from server.answerer import InvalidQuestion
-from server.api import AnswererDep, AskerDep, find_article, summary
+from server.api import (
+    DEFAULT_LIMIT,
+    AnswererDep,
+    AskerDep,
+    CataloguesDep,
+    From,
+    Limit,
+    Offset,
+    To,
+    Words,
+    find_article,
+    listing,
+    summary,
+)
+from server.catalogue import BadListQuery, Listing, bound
 from server.errors import describe
 from server.schemas import AskRequest, AskResponse
 
@@ -124,3 +139,45 @@ def article(request: Request, doc_id: str, answerer: AnswererDep, templates: Tem
         "highlighted": highlight is not None,
         "bad_range": highlight is None and (start is not None or end is not None),
     })
+
+
+def day(value: str | None, end: bool) -> str:
+    """A from/to value as the day a date input shows (YYYY-MM-DD), or as typed when it is not a date."""
+    try:
+        found = bound(value, "", end)
+    except BadListQuery:
+        return value or ""
+    return dt.date.fromordinal(found).isoformat() if found is not None else ""
+
+
+@router.get("/articles")
+def article_list(request: Request, answerer: AnswererDep, catalogues: CataloguesDep, templates: TemplatesDep,
+                 q: Words = "", source: str = "", from_: From = None, to: To = None, limit: Limit = DEFAULT_LIMIT,
+                 offset: Offset = 0) -> Response:
+    """The articles, newest first, searched and filtered by source and date, one page at a time: a GET
+    form, so it works without JavaScript and every list is a link."""
+    found: Listing | None = None
+    error: str | None = None
+    try:
+        found = listing(catalogues, answerer, q, [source], from_, to, limit, offset)
+    except BadListQuery as exc:
+        error = str(exc)
+    kept = [(k, v) for k, v in (("q", q.strip()), ("source", source), ("from", from_ or ""), ("to", to or "")) if v]
+    kept += [("limit", str(limit))] if limit != DEFAULT_LIMIT else []
+
+    def at(start: int) -> str:
+        return "/articles?" + urlencode(kept + ([("offset", str(start))] if start else [])) if kept or start \
+            else "/articles"
+
+    total = found.total if found else 0
+    return templates.TemplateResponse(request, "articles.html", {
+        "listing": found,
+        "error": error,
+        "form": {"q": q, "source": source, "from": day(from_, end=False), "to": day(to, end=True)},
+        "filtered": any(k != "limit" for k, _ in kept),
+        "sources": catalogues.get(answerer.index).sources,
+        "page": offset // limit + 1,
+        "pages": max(1, -(-total // limit)),
+        "previous": at(max(0, offset - limit)) if found and offset > 0 else None,
+        "next": at(offset + limit) if found and offset + limit < total else None,
+    }, status_code=422 if error else 200)

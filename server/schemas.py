@@ -199,6 +199,13 @@ class ArticleSummary(BaseModel):
     chars: int
 
 
+class ArticleList(BaseModel):
+    total: int = Field(description="articles that match the query, on every page")
+    offset: int
+    limit: int
+    articles: list[ArticleSummary] = Field(description="this page's, newest first, then by title")
+
+
 class ArticleFull(ArticleSummary):
     text: str = Field(description="the article's original text; every offset points into it")
 

@@ -189,8 +189,9 @@ def test_health(http: httpx.Client, answerer: Answerer) -> None:
 
 
 def test_articles_list_and_one_article(http: httpx.Client, answerer: Answerer) -> None:
-    listed = http.get("/api/articles").json()
-    assert [a["doc_id"] for a in listed] == sorted(answerer.index.articles)
+    body = http.get("/api/articles").json()
+    listed = body["articles"]
+    assert body["total"] == 5 and sorted(a["doc_id"] for a in listed) == sorted(answerer.index.articles)
     for item in listed:
         assert set(item) == {"doc_id", "title", "source", "author", "published", "chars"}
         full = http.get(f"/api/articles/{item['doc_id']}").json()

@@ -48,7 +48,7 @@ class Load:
                 try:
                     if i % 3 == 0:
                         r = c.get("/api/articles")
-                        seen = len(r.json()) if r.status_code == 200 else None
+                        seen = r.json()["total"] if r.status_code == 200 else None
                     else:
                         r = c.post("/ask", json={"question": QUESTIONS[i % len(QUESTIONS)]})
                         seen = None

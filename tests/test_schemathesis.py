@@ -14,10 +14,11 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 pytest_plugins = ["live_server"]
 
+LENIENT = ("POST /ask", "POST /api/feedback", "GET /api/articles")
 CASES = 200  # per operation and mode: about 20 s of requests on two cores, well under two minutes
 
 
@@ -45,11 +46,16 @@ def run(operation: Any, mode: GenerationMode, base: str, ran: Counter[str]) -> N
               suppress_health_check=list(HealthCheck))
     def check(case: schemathesis.Case) -> None:
         ran[operation.label] += 1
-        # A schema-valid /ask or /api/feedback body may still get its documented 422 for what JSON Schema
-        # cannot say (a question of only invisible characters, a quote outside its article, a doc id the
-        # index does not hold): every other check (no 5xx, documented status, content type, response
-        # schema, invalid input refused) applies.
-        excluded = [positive_data_acceptance] if operation.label in ("POST /ask", "POST /api/feedback") else []
+        # A schema-valid request may still get its documented 422 for what JSON Schema cannot say (a question
+        # of only invisible characters, a quote outside its article, a doc id the index does not hold, a
+        # `from` that is no date or comes after `to`): every other check (no 5xx, documented status, content
+        # type, response schema, invalid input refused) applies.
+        excluded = [positive_data_acceptance] if operation.label in LENIENT else []
+        # A query string carries only strings: the number schemathesis sends as an "invalid" `source` arrives
+        # as the string "9.55e-55", a valid source name (that no article has). Bad limits, offsets and dates
+        # of /api/articles are refused and tested in tests/test_articles_list.py.
+        if operation.label == "GET /api/articles":
+            excluded.append(negative_data_rejection)
         case.call_and_validate(base_url=base, excluded_checks=excluded)
 
     check()
