@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         description="installed spaCy pipeline that annotates sentences (entities, lemmas) and parses questions",
     )
     ann_flat_below: int = Field(
-        default=100_000, ge=1, description="build time: FAISS indexes of fewer vectors (passages; sentences) are "
+        default=20_000, ge=1, description="build time: FAISS indexes of fewer vectors (passages; sentences) are "
         "exact (flat), larger ones HNSW (approximate, sublinear)")
     batch_size: int = Field(default=32, ge=1, le=1024, description="encoding batch size at build time")
     encoder_threads: int = Field(

@@ -8,7 +8,7 @@ import time
 import types
 import typing
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,7 @@ class IndexData:
     neighbours: dict[int, list[Neighbour]]  # sentence -> similar sentences in other articles
     skipped: list[Skipped]
     lexicon: Lexicon
-    annotations: list[Annotation] = field(default_factory=list)  # one per sentence; empty if never annotated
+    annotations: Sequence[Annotation] = field(default_factory=list)  # one per sentence; empty if never annotated
     sentence_ann: Any = None  # FAISS index over the sentences' match vectors (None: an older format's index)
 
 
@@ -86,8 +86,42 @@ def _jsonl(path: Path, rows: list[Any]) -> None:
 
 
 def _read_jsonl(path: Path) -> list[Any]:
-    with path.open(encoding="utf-8") as src:
-        return [json.loads(line) for line in src if line.strip()]
+    # one parse of the whole file as a JSON array: a decoder call per line costs more than the parsing
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return json.loads("[" + ",".join(lines) + "]") if lines else []
+
+
+class LazyAnnotations(Sequence[Annotation]):
+    """The sentences' annotations, each parsed from its line when asked for: a server that reads few
+    (or none) does not pay for building every one at start."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @typing.overload
+    def __getitem__(self, i: int) -> Annotation: ...
+    @typing.overload
+    def __getitem__(self, i: slice) -> list[Annotation]: ...
+    def __getitem__(self, i: int | slice) -> Annotation | list[Annotation]:
+        if isinstance(i, slice):
+            return [Annotation.from_row(json.loads(line)) for line in self._lines[i]]
+        return Annotation.from_row(json.loads(self._lines[i]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _lazy_annotations(path: Path) -> LazyAnnotations:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if lines:  # a damaged file is refused at load, as an eagerly read one would be
+        Annotation.from_row(json.loads(lines[0]))
+        Annotation.from_row(json.loads(lines[-1]))
+    return LazyAnnotations(lines)
 
 
 def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | None = None) -> Manifest:
@@ -258,7 +292,7 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
         lexicon = Lexicon([frozenset(t) for t in raw["sentence_terms"]], dict(raw["document_frequency"]),
                           int(raw["passages"]), Counter(raw["words"]))
         notes = folder / "annotations.jsonl"
-        annotations = [Annotation.from_row(r) for r in _read_jsonl(notes)] if notes.is_file() else []
+        annotations: Sequence[Annotation] = _lazy_annotations(notes) if notes.is_file() else []
     except (OSError, EOFError, LookupError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
         # LookupError: a key or row missing; ValueError: not UTF-8, not JSON, a truncated .npy
         raise IndexCorrupt(f"The index at {folder} is damaged ({type(exc).__name__}: {exc}); {REBUILD}.") from exc

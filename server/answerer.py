@@ -15,7 +15,7 @@ from index.settings import Settings
 from index.store import IndexData, check_lexical, check_model, read_folder, resolve
 from index.text import terms
 from server.abstain import Calibration, Evidence, confidence, squash_bm25
-from server.byline import asks_author, author_sentences, named_sources, without_sources
+from server.byline import asks_author, author_sentences, named_sources, sources_of, without_sources
 from server.emphasis import answer_phrase
 from server.extract import (
     Candidate,
@@ -93,6 +93,7 @@ class Answerer:
             for i in range(p.first_sentence, p.last_sentence + 1):
                 self.home.setdefault(i, n)
         self.match_vectors = self.mix(self.weights.context)
+        self.sources = sources_of(index.articles)
         self.parser = Parser(settings.spacy_pipeline)  # the question tagger (tok2vec, tagger, lemmatizer)
 
     def mix(self, context: float) -> np.ndarray:
@@ -135,8 +136,8 @@ class Answerer:
         resolution = resolve_history(question, turns)
         asked = resolution.question
         # a follow-up that names its own source ("and what does Ming Pao say?") drops the one carried over
-        named = named_sources(asked, self.index.articles)
-        own = named_sources(question, self.index.articles) if resolution.used else named
+        named = named_sources(asked, self.sources)
+        own = named_sources(question, self.sources) if resolution.used else named
         query = without_sources(asked, self.index.articles, named) if named else asked
         query = repair(query, self.vocabulary) if options.repair_typos else query
         context, said = self.around(history[-1].quotes) if resolution.used else ((), ())

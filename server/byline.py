@@ -27,19 +27,26 @@ def article_match(question: str, articles: dict[str, Article]) -> list[str]:
     return sorted(d for d, n in overlap.items() if n == best) if best else sorted(articles)
 
 
-def named_sources(question: str, articles: dict[str, Article]) -> frozenset[str]:
-    """Articles whose source the question names ("what does Asia Times say about ...")."""
+def sources_of(articles: dict[str, Article]) -> dict[str, frozenset[str]]:
+    """Each source name (lower case, at least 4 characters) -> the articles it published: made once, so
+    a question is compared with the few sources rather than with every article."""
+    found: dict[str, set[str]] = {}
+    for doc_id, a in articles.items():
+        if a.meta.source and len(a.meta.source) >= 4:
+            found.setdefault(a.meta.source.lower(), set()).add(doc_id)
+    return {name: frozenset(ids) for name, ids in found.items()}
+
+
+def named_sources(question: str, sources: dict[str, frozenset[str]]) -> frozenset[str]:
+    """Articles whose source the question names ("what does Asia Times say about ..."); `sources`
+    from sources_of."""
     asked = " ".join(question.lower().split())
-    return frozenset(
-        doc_id for doc_id, a in articles.items()
-        if a.meta.source and len(a.meta.source) >= 4 and a.meta.source.lower() in asked
-    )
+    return frozenset().union(*(ids for name, ids in sources.items() if name in asked))
 
 
 def without_sources(question: str, articles: dict[str, Article], named: frozenset[str]) -> str:
     """The question minus the source names it mentions: they say where to look, not what to find."""
-    for doc_id in sorted(named):
-        source = articles[doc_id].meta.source or ""
+    for source in dict.fromkeys(articles[doc_id].meta.source or "" for doc_id in sorted(named)):
         question = re.sub(re.escape(source), " ", question, flags=re.IGNORECASE)
     return " ".join(question.split())
 
