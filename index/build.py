@@ -24,7 +24,7 @@ from index.load import load_folder
 from index.neighbours import neighbours_of
 from index.onnx_encoder import ENCODER_DIR
 from index.provision import Plan, copy_files
-from index.records import Article, Metadata, Passage, Sentence, Skipped
+from index.records import Article, Metadata, Neighbours, Passage, Sentence, Skipped
 from index.rule_annotate import KIND as RULES_KIND
 from index.rule_annotate import rule_annotate
 from index.sentences import split_sentences
@@ -181,7 +181,7 @@ def pieces_from(data: IndexData, annotator: str) -> dict[str, Piece]:
 
 
 def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], dim: int,
-             flat_below: int, previous: dict[int, list[Neighbour]] | None = None) -> IndexData:
+             flat_below: int, previous: Neighbours | None = None) -> IndexData:
     """The index of `pieces`; its FAISS indexes exact below `flat_below` vectors, HNSW above (the kinds
     recorded in the manifest returned with it). `previous`: the neighbours of the index the reused
     pieces come from, kept for them (only the other sentences' are searched)."""
@@ -201,7 +201,8 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     passage_spec = choose(len(passage_vectors), flat_below)
     sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT)
     faiss_index = build_ann(passage_vectors, passage_spec)
-    sentence_ann = build_ann(match_vectors(sentence_vectors, context_vectors, MATCH_CONTEXT), sentence_spec)
+    match = match_vectors(sentence_vectors, context_vectors, MATCH_CONTEXT)
+    sentence_ann = build_ann(match, sentence_spec)
     manifest = replace(manifest, ann={"passages": passage_spec.record(), "sentences": sentence_spec.record()})
     articles = {p.article.doc_id: p.article for p in pieces}
     bm25 = bm25s.BM25()
@@ -210,13 +211,14 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     fresh, kept = None, None
     if previous is not None:
         fresh, kept = carried_over(pieces, previous, len(sentences))
-    near = neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept)
+    near = Neighbours.of(neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept), len(sentences))
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, context_vectors,
                      faiss_index, bm25, near, skipped,
-                     lexicon((s.text for s in sentences), (p.text for p in passages)), annotations, sentence_ann)
+                     lexicon((s.text for s in sentences), (p.text for p in passages)), annotations, sentence_ann,
+                     match)
 
 
-def carried_over(pieces: list[Piece], previous: dict[int, list[Neighbour]],
+def carried_over(pieces: list[Piece], previous: Neighbours,
                  total: int) -> tuple[np.ndarray, dict[int, list[Neighbour]]]:
     """(which sentences are new, the reused ones' previous neighbours renumbered): pieces in order, a
     neighbour whose article is gone or changed dropped."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,54 @@ class Skipped:
 
     filename: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    sentence: int
+    similarity: float
+
+
+@dataclass(frozen=True, eq=False)
+class Neighbours:
+    """Sentence -> similar sentences of other articles, best first, held as three arrays (sentence i's
+    are ids[starts[i]:starts[i + 1]]): a few bytes a pair where a dict of objects took a hundred, and
+    read from disk in one go."""
+
+    starts: np.ndarray  # int64, one more than there are sentences
+    ids: np.ndarray  # int32
+    sims: np.ndarray  # float32
+
+    @classmethod
+    def of(cls, found: dict[int, list[Neighbour]], sentences: int) -> Neighbours:
+        counts = np.zeros(sentences + 1, dtype=np.int64)
+        for i, lst in found.items():
+            counts[i + 1] = len(lst)
+        order = sorted(found)
+        ids = np.fromiter((n.sentence for i in order for n in found[i]), dtype=np.int32)
+        sims = np.fromiter((n.similarity for i in order for n in found[i]), dtype=np.float32)
+        return cls(np.cumsum(counts), ids, sims)
+
+    def get(self, i: int, default: Sequence[Neighbour] = ()) -> list[Neighbour]:
+        if not 0 <= i < len(self.starts) - 1:
+            return list(default)
+        a, b = int(self.starts[i]), int(self.starts[i + 1])
+        return [Neighbour(int(j), float(s)) for j, s in zip(self.ids[a:b], self.sims[a:b], strict=True)]
+
+    def __getitem__(self, i: int) -> list[Neighbour]:
+        return self.get(i)
+
+    def as_dict(self) -> dict[int, list[Neighbour]]:
+        counts = np.diff(self.starts)
+        return {int(i): self.get(int(i)) for i in np.flatnonzero(counts)}
+
+    def problem(self, sentences: int) -> str | None:
+        """What is wrong with arrays read from disk (None when they fit `sentences`)."""
+        starts = self.starts
+        if starts.ndim != 1 or len(starts) != sentences + 1 or (len(starts) and starts[0] != 0) or \
+                np.any(np.diff(starts) < 0) or self.ids.shape != self.sims.shape or self.ids.ndim != 1 or \
+                int(starts[-1]) != len(self.ids):
+            return "the neighbour arrays do not fit together"
+        if len(self.ids) and (int(self.ids.min()) < 0 or int(self.ids.max()) >= sentences):
+            return "a neighbour points outside the sentences"
+        return None

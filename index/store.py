@@ -7,6 +7,7 @@ import os
 import time
 import types
 import typing
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -19,7 +20,7 @@ from index.ann import AnnSpec, configure
 from index.annotate import Annotation
 from index.errors import IndexCorrupt, IndexMismatch
 from index.integrity import MANIFEST, FileSums, checksums, problems, record_stats, sync_tree
-from index.records import Article, Metadata, Passage, Sentence, Skipped
+from index.records import Article, Metadata, Neighbour, Neighbours, Passage, Sentence, Skipped
 from index.swap import REBUILD, crash_point, resolve
 from index.text import Lexicon, lexical_version
 
@@ -28,7 +29,9 @@ from index.text import Lexicon, lexical_version
 # 6: sentence annotations (entities, lemmas, noun chunks) in annotations.jsonl; the manifest's annotator.
 # 7: sentences.faiss, a nearest-neighbour index over the sentences' match vectors; the manifest's `ann`
 #    records the kind (flat or HNSW) and parameters of it and of passages.faiss.
-FORMAT_VERSION = 7
+# 8: match_vectors.npy (the blend the sentence index holds), every vector file mapped from disk rather than
+#    read, and the neighbours as arrays (neighbours.npz) instead of JSON.
+FORMAT_VERSION = 8
 OLDEST_REUSABLE = 5  # the builder reuses the vectors of an index this old (it has checksums to verify)
 
 
@@ -54,12 +57,6 @@ class Manifest:
 
 
 @dataclass(frozen=True)
-class Neighbour:
-    sentence: int
-    similarity: float
-
-
-@dataclass(frozen=True)
 class IndexData:
     """Everything a server needs: texts, spans, vectors, the FAISS and BM25 indexes."""
 
@@ -72,11 +69,12 @@ class IndexData:
     context_vectors: np.ndarray  # (sentences, dim): each sentence embedded with its neighbours
     faiss_index: Any
     bm25: Any
-    neighbours: dict[int, list[Neighbour]]  # sentence -> similar sentences in other articles
+    neighbours: Neighbours  # sentence -> similar sentences in other articles
     skipped: list[Skipped]
     lexicon: Lexicon
     annotations: Sequence[Annotation] = field(default_factory=list)  # one per sentence; empty if never annotated
     sentence_ann: Any = None  # FAISS index over the sentences' match vectors (None: an older format's index)
+    match_vectors: np.ndarray | None = None  # what sentence_ann holds (None: an older format's index)
 
 
 def _jsonl(path: Path, rows: list[Any]) -> None:
@@ -147,9 +145,10 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
     if data.sentence_ann is not None:
         faiss.write_index(data.sentence_ann, str(folder / "sentences.faiss"))
     data.bm25.save(str(folder / "bm25"))
-    (folder / "neighbours.json").write_text(json.dumps(
-        {str(k): [[n.sentence, round(n.similarity, 4)] for n in v] for k, v in data.neighbours.items()}
-    ))
+    near = data.neighbours
+    np.savez(folder / "neighbours.npz", starts=near.starts, ids=near.ids, sims=np.round(near.sims, 4))
+    if data.match_vectors is not None:
+        np.save(folder / "match_vectors.npy", data.match_vectors)
     (folder / "skipped.json").write_text(json.dumps([asdict(s) for s in data.skipped], ensure_ascii=False))
     lex = data.lexicon
     (folder / "lexicon.json").write_text(json.dumps({
@@ -272,9 +271,13 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
             Passage(d, s, e, articles[d].text[s:e], first, last)
             for d, s, e, first, last in _read_jsonl(folder / "passages.jsonl")
         ]
-        passage_vectors = np.load(folder / "passage_vectors.npy")
-        sentence_vectors = np.load(folder / "sentence_vectors.npy")
-        context_vectors = np.load(folder / "context_vectors.npy")
+        # mapped, not read: a server touches the rows of the candidates it scores, not every row
+        passage_vectors = np.load(folder / "passage_vectors.npy", mmap_mode="r")
+        sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
+        context_vectors = np.load(folder / "context_vectors.npy", mmap_mode="r")
+        blend = folder / "match_vectors.npy"
+        match = np.load(blend, mmap_mode="r") if blend.is_file() or manifest.format_version == FORMAT_VERSION \
+            else None
         faiss_index = faiss.read_index(str(folder / "passages.faiss"))
         ann = folder / "sentences.faiss"
         sentence_ann = faiss.read_index(str(ann)) if ann.is_file() or manifest.format_version == FORMAT_VERSION \
@@ -283,21 +286,23 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
             if index is not None and what in manifest.ann:
                 configure(index, AnnSpec.of(manifest.ann[what], what))
         bm25 = bm25s.BM25.load(str(folder / "bm25"))
-        neighbours = {
-            int(k): [Neighbour(int(i), float(sim)) for i, sim in v]
-            for k, v in json.loads((folder / "neighbours.json").read_text()).items()
-        }
+        neighbours = read_neighbours(folder, len(sentences))
         skipped = [Skipped(**s) for s in json.loads((folder / "skipped.json").read_text(encoding="utf-8"))]
         raw = json.loads((folder / "lexicon.json").read_text(encoding="utf-8"))
         lexicon = Lexicon([frozenset(t) for t in raw["sentence_terms"]], dict(raw["document_frequency"]),
                           int(raw["passages"]), Counter(raw["words"]))
         notes = folder / "annotations.jsonl"
         annotations: Sequence[Annotation] = _lazy_annotations(notes) if notes.is_file() else []
-    except (OSError, EOFError, LookupError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+    except (OSError, EOFError, LookupError, ValueError, TypeError, AttributeError, RuntimeError,
+            zipfile.BadZipFile) as exc:
         # LookupError: a key or row missing; ValueError: not UTF-8, not JSON, a truncated .npy
         raise IndexCorrupt(f"The index at {folder} is damaged ({type(exc).__name__}: {exc}); {REBUILD}.") from exc
     problem = inconsistency(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
                             context_vectors, faiss_index, lexicon)
+    if not problem and match is not None and (match.dtype, match.shape) != (sentence_vectors.dtype,
+                                                                            sentence_vectors.shape):
+        problem = f"match vectors are {match.dtype} {match.shape}, not those of the sentences"
+    problem = problem or neighbours.problem(len(sentences))
     if not problem and sentence_ann is not None and (sentence_ann.ntotal, sentence_ann.d) != (len(sentences),
                                                                                              manifest.dim):
         problem = f"the sentence index holds {sentence_ann.ntotal} vectors of {sentence_ann.d}, not {len(sentences)}"
@@ -307,7 +312,19 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
     if problem:
         raise IndexCorrupt(f"The index at {folder} is inconsistent ({problem}); {REBUILD}.")
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
-                     context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations, sentence_ann)
+                     context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations, sentence_ann,
+                     match)
+
+
+def read_neighbours(folder: Path, sentences: int) -> Neighbours:
+    """neighbours.npz, or an older format's neighbours.json (for the builder to reuse)."""
+    arrays = folder / "neighbours.npz"
+    if arrays.is_file() or not (folder / "neighbours.json").is_file():
+        with np.load(arrays, allow_pickle=False) as found:
+            return Neighbours(found["starts"], found["ids"], found["sims"])
+    raw = json.loads((folder / "neighbours.json").read_text())
+    return Neighbours.of({int(k): [Neighbour(int(i), float(sim)) for i, sim in v] for k, v in raw.items()},
+                         sentences)
 
 
 def inconsistency(manifest: Manifest, articles: dict[str, Article], sentences: list[Sentence],

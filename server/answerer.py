@@ -92,7 +92,10 @@ class Answerer:
         for n, p in enumerate(index.passages):
             for i in range(p.first_sentence, p.last_sentence + 1):
                 self.home.setdefault(i, n)
-        self.match_vectors = self.mix(self.weights.context)
+        # the build's blend, mapped from disk, when it is the one weighted here
+        same = self.weights.context == index.manifest.ann.get("sentences", {}).get("context")
+        stored = index.match_vectors if same else None
+        self.match_vectors: np.ndarray = stored if stored is not None else self.mix(self.weights.context)
         self.sources = sources_of(index.articles)
         self.parser = Parser(settings.spacy_pipeline)  # the question tagger (tok2vec, tagger, lemmatizer)
 
