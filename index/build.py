@@ -10,10 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from index.ann import MATCH_CONTEXT, build_ann, choose, match_vectors
+from index.ann import MATCH_CONTEXT, AnnSpec, build_ann, choose, match_vectors
 from index.annotate import Annotation, annotate, load_pipeline, pipeline_version
 from index.chunk import chunk
 from index.clean import clean
@@ -40,7 +41,7 @@ from index.store import (
     write_folder,
 )
 from index.swap import remove_stale, resolve, staging_for, swap_in
-from index.text import lexical_version, lexicon, terms
+from index.text import grow, lexical_version, lexicon, terms
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
 PIPELINE_VERSION = "4"
@@ -180,11 +181,38 @@ def pieces_from(data: IndexData, annotator: str) -> dict[str, Piece]:
     return found
 
 
+def appended(pieces: list[Piece], previous: IndexData) -> tuple[int, int] | None:
+    """(sentences, passages) when `pieces` are the previous index's, unchanged and in the same order,
+    followed by new ones only (articles added after the others, as an archive grows): what it holds then
+    begins the new index as it is. None otherwise."""
+    sentences = passages = 0
+    for piece in pieces:
+        if piece.origin < 0:
+            break
+        if piece.origin != sentences:
+            return None
+        sentences += len(piece.sentences)
+        passages += len(piece.passages)
+    if any(p.origin >= 0 for p in pieces[len([p for p in pieces if p.origin >= 0]):]):
+        return None
+    m = previous.manifest
+    return (sentences, passages) if (sentences, passages) == (m.sentences, m.passages) and sentences else None
+
+
+def grown_ann(vectors: np.ndarray, spec: AnnSpec, old: Any, old_spec: dict[str, Any] | None, start: int) -> Any:
+    """The previous index with the rows from `start` added, when it is of the kind chosen now; else a new one."""
+    if old is None or old_spec != spec.record() or old.ntotal != start:
+        return build_ann(vectors, spec)
+    old.add(np.ascontiguousarray(vectors[start:], dtype=np.float32))
+    return old
+
+
 def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], dim: int,
-             flat_below: int, previous: Neighbours | None = None) -> IndexData:
+             flat_below: int, previous: IndexData | None = None) -> IndexData:
     """The index of `pieces`; its FAISS indexes exact below `flat_below` vectors, HNSW above (the kinds
-    recorded in the manifest returned with it). `previous`: the neighbours of the index the reused
-    pieces come from, kept for them (only the other sentences' are searched)."""
+    recorded in the manifest returned with it). `previous`: the index the reused pieces come from; their
+    neighbours are kept (only the new sentences' are searched), and when the new articles come after
+    all of its own, its FAISS indexes and lexicon grow rather than being made again."""
     import bm25s
 
     sentences: list[Sentence] = []
@@ -200,9 +228,16 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     context_vectors = np.vstack([p.context_vectors for p in pieces] or [empty]).astype(np.float32)
     passage_spec = choose(len(passage_vectors), flat_below)
     sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT)
-    faiss_index = build_ann(passage_vectors, passage_spec)
     match = match_vectors(sentence_vectors, context_vectors, MATCH_CONTEXT)
-    sentence_ann = build_ann(match, sentence_spec)
+    prefix = appended(pieces, previous) if previous is not None else None
+    if previous is not None and prefix is not None:
+        old = previous.manifest.ann
+        faiss_index = grown_ann(passage_vectors, passage_spec, previous.faiss_index, old.get("passages"), prefix[1])
+        sentence_ann = grown_ann(match, sentence_spec, previous.sentence_ann, old.get("sentences"), prefix[0])
+        lex = grow(previous.lexicon, (s.text for s in sentences[prefix[0]:]), (p.text for p in passages[prefix[1]:]))
+    else:
+        faiss_index, sentence_ann = build_ann(passage_vectors, passage_spec), build_ann(match, sentence_spec)
+        lex = lexicon((s.text for s in sentences), (p.text for p in passages))
     manifest = replace(manifest, ann={"passages": passage_spec.record(), "sentences": sentence_spec.record()})
     articles = {p.article.doc_id: p.article for p in pieces}
     bm25 = bm25s.BM25()
@@ -210,12 +245,10 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     annotations = [a for piece in pieces for a in piece.annotations or []]
     fresh, kept = None, None
     if previous is not None:
-        fresh, kept = carried_over(pieces, previous, len(sentences))
+        fresh, kept = carried_over(pieces, previous.neighbours, len(sentences))
     near = Neighbours.of(neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept), len(sentences))
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, context_vectors,
-                     faiss_index, bm25, near, skipped,
-                     lexicon((s.text for s in sentences), (p.text for p in passages)), annotations, sentence_ann,
-                     match)
+                     faiss_index, bm25, near, skipped, lex, annotations, sentence_ann, match)
 
 
 def carried_over(pieces: list[Piece], previous: Neighbours,
@@ -316,7 +349,7 @@ def build(
     )
     reused = any(p.origin >= 0 for p in pieces)
     data = assemble(pieces, manifest, skipped, dim, settings.ann_flat_below,
-                    previous.neighbours if previous is not None and reused else None)
+                    previous if previous is not None and reused else None)
     staging = staging_for(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -85,10 +85,15 @@ class Lexicon:
 
 
 def lexicon(sentences: Iterable[str], passages: Iterable[str]) -> Lexicon:
-    sentence_terms = [frozenset(terms(s)) for s in sentences]
-    df: Counter[str] = Counter()
-    words: Counter[str] = Counter()
-    n = 0
+    return grow(Lexicon([], {}, 0, Counter()), sentences, passages)
+
+
+def grow(base: Lexicon, sentences: Iterable[str], passages: Iterable[str]) -> Lexicon:
+    """`base` with more sentences and passages: the lexicon of all of them (every count is a sum)."""
+    sentence_terms = base.sentence_terms + [frozenset(terms(s)) for s in sentences]
+    df: Counter[str] = Counter(base.document_frequency)
+    words: Counter[str] = Counter(base.words)
+    n = base.passages
     for text in passages:
         n += 1
         df.update(set(terms(text)))

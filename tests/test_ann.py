@@ -81,3 +81,42 @@ def test_seed_answers_are_the_same_through_hnsw(tmp_path: Path, answerer, embedd
         assert [(q.doc_id, q.start, q.end) for q in approximate.quotes] == \
             [(q.doc_id, q.start, q.end) for q in exact.quotes], question
         assert [p.chunk_id for p in approximate.passages] == [p.chunk_id for p in exact.passages], question
+
+
+def test_articles_added_after_the_others_grow_the_indexes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import index.build as builder
+
+    articles = tmp_path / "articles"
+    shutil.copytree(SEED_ARTICLES, articles)
+    names = sorted(articles.glob("*.txt"))
+    held = tmp_path / "held"
+    held.mkdir()
+    for name in names[-2:]:  # the last two (by id) arrive later
+        name.rename(held / name.name)
+    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index", ann_flat_below=10)
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    made: list[int] = []
+    real = builder.build_ann
+    monkeypatch.setattr(builder, "build_ann", lambda v, spec: made.append(len(v)) or real(v, spec))
+    for name in held.iterdir():
+        name.rename(articles / name.name)
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    assert made == []  # both FAISS indexes grew
+    grown = read_folder(settings.index_dir)
+    fresh = Settings(articles_dir=articles, index_dir=tmp_path / "fresh", ann_flat_below=10)
+    build(fresh, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    assert len(made) == 2  # a new folder builds its own
+    whole = read_folder(fresh.index_dir)
+    assert grown.lexicon == whole.lexicon and grown.manifest.ann == whole.manifest.ann
+    assert grown.sentence_ann.ntotal == len(whole.sentences) and grown.faiss_index.ntotal == len(whole.passages)
+    for i in range(0, len(whole.sentences), 7):
+        q = np.asarray(whole.match_vectors[i])
+        assert nearest(grown.sentence_ann, grown.match_vectors, q, 1)[0][1] == pytest.approx(
+            nearest(whole.sentence_ann, whole.match_vectors, q, 1)[0][1], abs=1e-5)
+    # an article that sorts among the old ones renumbers what follows it: the indexes are made anew
+    (articles / "000_0first.txt").write_text("A new first article.\n\nIt says something new about Armenia.\n")
+    made.clear()
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    assert len(made) == 2
