@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run index test test-fast lint eval eval-baseline eval-external calibrate bench bench-scale clean
+.PHONY: help setup run index test test-fast lint eval eval-baseline eval-external train calibrate bench bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ eval-baseline: $(STAMP) ## re-run the eval and save it as the new eval/baseline.
 
 eval-external: $(STAMP) ## SciFact (BEIR) and SQuAD v1.1 benchmarks -> eval/reports/external.json
 	$(BIN)/python -m eval external
+
+train: $(STAMP) ## fit the sentence ranker (SQuAD's training half + gold) -> server/ranker.json
+	$(BIN)/python -m eval train
 
 calibrate: $(STAMP) ## fit the abstention model on the gold set -> server/calibration.json
 	$(BIN)/python -m eval calibrate

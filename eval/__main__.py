@@ -1,5 +1,5 @@
 """`python -m eval SUBCOMMAND`: run (gold set, ablations, gate), beir DIR, squad FILE, external, bench,
-scale, probe, calibrate, feedback. Errors are one line on stderr and a non-zero exit code, never a traceback."""
+scale, probe, train, calibrate, feedback. Errors are one line on stderr and a non-zero exit code, never a traceback."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def beir(args: argparse.Namespace) -> int:
 def squad(args: argparse.Namespace) -> int:
     from eval.squad import main
 
-    return main(args.file, args.cache, args.reports, args.limit)
+    return main(args.file, args.cache, args.reports, args.limit, split=args.split, compare=args.compare_hand)
 
 
 def external(args: argparse.Namespace) -> int:
@@ -51,6 +51,13 @@ def external(args: argparse.Namespace) -> int:
     (args.reports / "external.json").write_text(json.dumps(found, indent=2) + "\n")
     print(f"Wrote {args.reports / 'external.json'}")
     return code
+
+
+def train(args: argparse.Namespace) -> int:
+    from eval.train import main
+
+    return main(args.datasets, args.cache, args.out, args.gold, args.limit, ablate=not args.no_ablation,
+                reuse=args.reuse)
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -115,6 +122,10 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("squad", help="open retrieval + answer extraction on SQuAD v1.1 dev")
     p.add_argument("file", type=Path, help="dev-v1.1.json")
     p.add_argument("--limit", type=int, default=None, help="ask only the first N questions")
+    p.add_argument("--split", choices=("all", "train", "test"), default="all",
+                   help="train: the 24 articles whose titles sort first (fitted on); test: the other 24 (held out)")
+    p.add_argument("--compare-hand", action="store_true",
+                   help="also answer each question under the hand-set weights, for the ranker's comparison")
     p.set_defaults(func=squad)
 
     p = sub.add_parser("external", help="SciFact and SQuAD -> eval/reports/external.json")
@@ -152,9 +163,23 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("calibrate", help="fit the abstention model on the gold set (see eval/calibrate.py)",
                    add_help=False)
 
-    for name in ("beir", "squad", "external", "bench", "scale"):
+    p = sub.add_parser("train", help="fit the sentence ranker (SQuAD's training half + the gold set) -> "
+                       "server/ranker.json")
+    p.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets",
+                   help="folder holding squad-v1.1/")
+    p.add_argument("--gold", type=Path, default=REPO / "eval" / "gold.jsonl", help="the gold set")
+    p.add_argument("--out", type=Path, default=REPO / "server" / "ranker.json", help="weights file to write")
+    p.add_argument("--limit", type=int, default=None, help="only the first N SQuAD training questions")
+    p.add_argument("--no-ablation", action="store_true", help="skip refitting without each feature")
+    p.add_argument("--reuse", action="store_true",
+                   help="refit on the candidates the last run collected (var/cache/train-candidates.pickle)")
+    p.set_defaults(func=train)
+
+
+    for name in ("beir", "squad", "external", "bench", "scale", "train"):
         sp = sub.choices[name]
-        sp.add_argument("--reports", type=Path, default=REPORTS, help="folder for the report JSON")
+        if name != "train":
+            sp.add_argument("--reports", type=Path, default=REPORTS, help="folder for the report JSON")
         if name not in ("bench", "scale"):
             sp.add_argument("--cache", type=Path, default=CACHE, help="folder for cached vectors and indexes")
     return top

@@ -27,12 +27,15 @@ class Fit:
     bias: float
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.5, steps: int = 20000, lr: float = 1.0) -> Fit:
-    """Class-balanced logistic regression with weights kept >= 0 (projected gradient descent)."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.5, steps: int = 20000, lr: float = 1.0,
+                 weight: np.ndarray | None = None) -> Fit:
+    """Class-balanced logistic regression with weights kept >= 0 (projected gradient descent);
+    `weight`: each row's weight, before the classes are balanced."""
     n, d = x.shape
-    pos = max(float(y.sum()), 1.0)
-    neg = max(float(n - y.sum()), 1.0)
-    sample = np.where(y == 1, n / (2 * pos), n / (2 * neg))
+    weight = np.ones(n) if weight is None else np.asarray(weight, dtype=float) * n / float(np.sum(weight))
+    pos = max(float(np.sum(weight[y == 1])), 1e-9)
+    neg = max(float(np.sum(weight[y == 0])), 1e-9)
+    sample = weight * np.where(y == 1, n / (2 * pos), n / (2 * neg))
     w = np.zeros(d)
     b = 0.0
     for _ in range(steps):

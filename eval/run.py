@@ -25,6 +25,7 @@ from eval.metrics import (
 )
 from index.encoder import Encoder
 from server.answerer import Answerer, Options
+from server.features import FEATURES
 from server.records import Answer
 
 PRODUCT = "product"
@@ -37,6 +38,8 @@ ABLATIONS: tuple[tuple[str, Options], ...] = (
     ("no lexical extraction", Options(lexical_extraction=False)),
     ("no duplicate collapse", Options(collapse_duplicates=False)),
     ("no abstention", Options(abstain=False)),
+    ("hand-set weights", Options(learned_ranker=False)),  # the ranker's predecessor, for comparison
+    *((f"ranker without {name}", Options(off=frozenset({name}))) for name in FEATURES),
 )
 CHECK = "check set (not fitted on)"  # eval/check.jsonl through the product, beside the ablations
 K_VALUES = (1, 3, 5, 10)
@@ -310,7 +313,9 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
         if check and check_before else []
     gold_sha = hashlib.sha256(gold_path.read_bytes()).hexdigest()
     context = {"gold": str(gold_path), "gold_sha256": gold_sha, "index": str(settings.index_dir),
-               "model": answerer.embedder.name, "tolerance": tolerance, "baseline": str(baseline_path),
+               "model": answerer.embedder.name,
+               "ranker": answerer.ranker.sha256 if answerer.ranker else "hand-set weights",
+               "tolerance": tolerance, "baseline": str(baseline_path),
                "when": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": round(time.perf_counter() - started, 1)}
     paths = report.write(reports_dir, run, before, changes, context)
     summary = report.summary_rows(run.product.metrics, before, changes)

@@ -14,29 +14,34 @@ from index.errors import VerbatimError
 from index.settings import Settings
 from index.store import IndexData, check_lexical, check_model, read_folder, resolve
 from index.text import terms
-from server.abstain import Calibration, Evidence, confidence, squash_bm25
+from server.abstain import Calibration, Evidence, confidence, evidence_of
 from server.byline import asks_author, author_sentences, named_sources, sources_of, without_sources
-from server.emphasis import answer_phrase
+from server.emphasis import answer_phrase, entity_phrase
 from server.extract import (
     Candidate,
     Weights,
     candidates,
-    coverage,
     differs,
+    learned,
     merge_adjacent,
+    pool_of,
     same_fact,
     select,
     with_context,
 )
+from server.features import FEATURES, Features, Pool, coverage, features_of
 from server.followup import Resolution, Turn, resolve_history
 from server.parse import Parser
 from server.qtype import expected
 from server.query import Vocabulary, names_known, question_problem, repair
 from server.question import Query, analyse
+from server.ranker import MODEL_FILE, Ranker
 from server.records import Answer, Citation, Exchange, Hit, Quote, RetrievedPassage
 from server.retrieve import Mode, Scores, dense_candidates, fuse
 
 BYLINE_CONFIDENCE = 0.95
+# the lexical, passage and type evidence the "no lexical extraction" ablation switches off
+LEXICAL = frozenset({"coverage", "lemmas", "answer_type", "entities", "head_noun", "passage", "passage_rank"})
 MAX_HISTORY = 10  # earlier turns a question may lean on (the client sends them back)
 
 
@@ -53,6 +58,8 @@ class Options:
     lexical_extraction: bool = True  # lexical/passage/type evidence when scoring sentences
     collapse_duplicates: bool = True
     abstain: bool = True
+    learned_ranker: bool = True  # off: the hand-set weights of server.extract.Weights
+    off: frozenset[str] = frozenset()  # ranker features switched off (held at their training mean)
 
 
 Prepared = Query  # the analysed question that callers batching encodes (server.worker) hand to `evaluate`
@@ -69,13 +76,15 @@ class Evaluated:
 
 class Answerer:
     def __init__(self, index: IndexData, embedder: Encoder, settings: Settings,
-                 calibration: Calibration | None = None, weights: Weights | None = None) -> None:
+                 calibration: Calibration | None = None, weights: Weights | None = None,
+                 ranker: Ranker | None = None) -> None:
         check_model(index.manifest, embedder.name, embedder.dim, settings.index_dir)
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self.calibration = calibration or Calibration.load()
         self.weights = weights or Weights()
+        self.ranker = ranker or (Ranker.load(MODEL_FILE, FEATURES) if MODEL_FILE.is_file() else None)
         check_lexical(index.manifest, settings.index_dir)
         lexicon = index.lexicon  # terms, document frequencies and words were counted at build time
         self.sentence_terms = lexicon.sentence_terms
@@ -88,6 +97,13 @@ class Answerer:
         self.doc_sentences: dict[str, list[int]] = {}  # each article's sentences in text order
         for i, s in enumerate(index.sentences):
             self.doc_sentences.setdefault(s.doc_id, []).append(i)
+        self.position = [0] * len(index.sentences)  # each sentence's place in its article
+        self.previous = [-1] * len(index.sentences)  # and the one before it there
+        for ids in self.doc_sentences.values():
+            for n, i in enumerate(ids):
+                self.position[i] = n
+                self.previous[i] = ids[n - 1] if n else -1
+        self.texts = {doc_id: a.text for doc_id, a in index.articles.items()}
         self.home: dict[int, int] = {}  # sentence -> the first passage holding it
         for n, p in enumerate(index.passages):
             for i in range(p.first_sentence, p.last_sentence + 1):
@@ -191,7 +207,7 @@ class Answerer:
         `encode_ms`."""
         started = time.perf_counter()
         prepared = prepared or self.prepare(question, top_k, options, history)
-        query, named, k = prepared.query, prepared.named, prepared.k
+        query, k = prepared.query, prepared.k
         question = prepared.resolved  # what is answered; the answer still carries the question as asked
         resolution = prepared.resolution or Resolution(question)
         t0 = time.perf_counter()
@@ -201,13 +217,9 @@ class Answerer:
         encode_seconds = t1 - t0 + batched
         hits, qterms = self.retrieve(query, qvec, max(k, 10), options.retrieval, prepared.only)
         t2 = time.perf_counter()
+        pool, ranked = self.rank(prepared, qvec, options, hits, qterms)
         weights = self.weights if options.lexical_extraction else replace(
             self.weights, lexical=0, passage=0, type_match=0)
-        wanted = expected(question)
-        vectors = self.match_vectors if weights.context == self.weights.context else self.mix(weights.context)
-        ranked = candidates(hits, self.index.sentences, self.spans, vectors,
-                            self.sentence_terms, qvec, qterms, wanted, question, weights,
-                            named, prepared.context, self.nearest(qvec, weights, vectors))
         bylines = self.by_author(question, qvec) if asks_author(question) else []
         ranked = bylines + ranked
         if prepared.only:  # "ask this article": the corpus-wide nearest sentences are kept to it too
@@ -215,13 +227,21 @@ class Answerer:
         # A follow-up's carried words match the last answer's neighbourhood whatever it asks: what it
         # adds of its own ("how much cargo ... each year") must be in the answer for it to count as found.
         own = {t: self.idf.get(t, self.default_idf) for t in terms(prepared.question)} if resolution.used else {}
-        evidence = self.evidence(ranked, hits, names_known(query, self.vocabulary), own) if ranked else None
+        # Whether to answer is judged on the hand-set ranking's evidence, the one the abstention model
+        # was fitted on: the ranker's own abstainer withheld many more right answers (eval/README.md).
+        judged = ranked
+        if any(c.features is not None for c in ranked):
+            judged = bylines + self.hand_ranked(prepared, qvec, pool, qterms, options)
+            if prepared.only:
+                judged = [c for c in judged if self.index.sentences[c.sentence].doc_id in prepared.only]
+        evidence = self.evidence(judged, hits, names_known(query, self.vocabulary), own) if judged else None
         conf = confidence(evidence, self.calibration) if evidence else 0.0
         if bylines:
             conf = max(conf, BYLINE_CONFIDENCE)  # the article's own byline answers "who wrote it"
         # a follow-up whose reference was not given is not answered from a guess at what it meant
         abstained = (options.abstain and conf < self.settings.abstain_threshold) or resolution.unresolved is not None
-        quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options, prepared.said)
+        quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options, prepared.said,
+                                                                prepared.answer_type.labels)
         t3 = time.perf_counter()
         passages = [self.retrieved(h) for h in self.quoted_first(hits, quotes)[:k]]
         answer = Answer(
@@ -239,22 +259,25 @@ class Answerer:
         )
         return Evaluated(answer, evidence, hits)
 
-    def retrieve(self, query: str, qvec: np.ndarray, k: int, mode: Mode,
-                 only: frozenset[str] = frozenset()) -> tuple[list[Hit], dict[str, float]]:
-        """Top `k` passages for the query (of the articles in `only`, when given), and the query's terms
-        with their IDF."""
+    def retrieve(self, query: str, qvec: np.ndarray, k: int, mode: Mode, only: frozenset[str] = frozenset(),
+                 exclude: frozenset[str] = frozenset()) -> tuple[list[Hit], dict[str, float]]:
+        """Top `k` passages for the query (of the articles in `only`, when given; never of those in
+        `exclude`, which training uses to ask a question of an index without its article), and the
+        query's terms with their IDF."""
         qterms_list = terms(query)
         qterms = {t: self.idf.get(t, self.default_idf) for t in qterms_list}
         known = [t for t in qterms_list if t in self.idf]
         bm25 = (self.index.bm25.get_scores(known) if known
                 else np.zeros(len(self.index.passages), dtype=np.float32))
         # Restricted to some articles, every passage is a candidate, then those of other articles go.
-        n = len(self.index.passages) if only else min(self.settings.candidates, len(self.index.passages))
+        n = len(self.index.passages) if only or exclude else min(self.settings.candidates, len(self.index.passages))
         dense = dense_candidates(self.index.faiss_index, qvec, n, self.index.passage_vectors)
         scores = Scores(dense, np.asarray(bm25, dtype=np.float32))
         hits = fuse(scores, n, n, mode, self.settings.dense_weight)
         if only:
             hits = [h for h in hits if self.index.passages[h.passage].doc_id in only]
+        if exclude:
+            hits = [h for h in hits if self.index.passages[h.passage].doc_id not in exclude][:self.settings.candidates]
         if self.weights.sentence_boost and mode != "bm25":
             hits = boost_by_sentence(hits, self.match_vectors, qvec, self.spans, self.weights.sentence_boost)
         return hits[:k], qterms
@@ -269,7 +292,47 @@ class Answerer:
         if weights.context == self.index.manifest.ann.get("sentences", {}).get("context"):
             return [i for i, _ in nearest(self.index.sentence_ann, vectors, qvec, n)]
         sims = vectors @ qvec
-        return [int(i) for i in np.argpartition(-sims, n - 1)[:n]]
+        top = np.argpartition(-sims, n - 1)[:n]
+        return [int(i) for i in top[np.argsort(-sims[top], kind="stable")]]
+
+    def rank(self, prepared: Prepared, qvec: np.ndarray, options: Options = Options(),
+             hits: list[Hit] | None = None, qterms: dict[str, float] | None = None,
+             exclude: frozenset[str] = frozenset()) -> tuple[Pool, list[Candidate]]:
+        """The candidate sentences and their ranking, best first: by the fitted ranker, or by the
+        hand-set weights when it is switched off. `hits`/`qterms`: retrieval's, when already done."""
+        if hits is None or qterms is None:
+            hits, qterms = self.retrieve(prepared.query, qvec, max(prepared.k, 10), options.retrieval, prepared.only,
+                                         exclude)
+        weights = self.weights if options.lexical_extraction else replace(
+            self.weights, lexical=0, passage=0, type_match=0)
+        vectors = self.match_vectors if weights.context == self.weights.context else self.mix(weights.context)
+        wider = replace(weights, nearest=weights.nearest + 100) if exclude else weights
+        nearest = [i for i in self.nearest(qvec, wider, vectors)
+                   if self.index.sentences[i].doc_id not in exclude][:weights.nearest]
+        pool = pool_of(hits, self.spans, nearest, prepared.context)
+        if self.ranker is not None and options.learned_ranker:
+            off = options.off if options.lexical_extraction else options.off | LEXICAL
+            return pool, learned(pool, self.features(prepared, qvec, pool), self.ranker, off)
+        return pool, self.hand_ranked(prepared, qvec, pool, qterms, options)
+
+    def hand_ranked(self, prepared: Prepared, qvec: np.ndarray, pool: Pool, qterms: dict[str, float],
+                    options: Options = Options()) -> list[Candidate]:
+        """The pool ranked by the hand-set weights: the ranker's predecessor, and what the abstention
+        model (fitted on its evidence by `make calibrate`) reads."""
+        weights = self.weights if options.lexical_extraction else replace(
+            self.weights, lexical=0, passage=0, type_match=0)
+        vectors = self.match_vectors if weights.context == self.weights.context else self.mix(weights.context)
+        question = prepared.resolved
+        return candidates(pool, self.index.sentences, vectors, self.sentence_terms, qvec, qterms,
+                          expected(question), question, weights, prepared.named)
+
+    def features(self, query: Query, qvec: np.ndarray, pool: Pool) -> list[Features]:
+        """The ranker's evidence for each sentence of the pool."""
+        ids = pool.ids
+        return features_of(query, pool, self.index.sentence_vectors[ids] @ qvec,
+                           self.index.context_vectors[ids] @ qvec, self.index.sentences, self.texts,
+                           self.index.annotations, self.sentence_terms, self.position, self.previous,
+                           query.named)
 
     def by_author(self, question: str, qvec: np.ndarray) -> list[Candidate]:
         """Byline and bio sentences of the articles a "who wrote ..." question names, best first."""
@@ -283,19 +346,21 @@ class Answerer:
                  own: dict[str, float] | None = None) -> Evidence:
         """The best sentence's evidence; with `own` (a follow-up's own terms), its lexical match is
         that of those terms alone."""
-        best = next((c for c in ranked if not self.index.sentences[c.sentence].heading), ranked[0])
+        body = [c for c in ranked if not self.index.sentences[c.sentence].heading] or ranked
+        best = body[0]
         lexical = coverage(own, self.sentence_terms[best.sentence]) if own else best.lexical
-        return Evidence(
-            dense=best.dense, lexical=lexical, type_ok=1.0 if best.type_ok else 0.0,
-            passage_dense=max(h.dense for h in hits), bm25=squash_bm25(max(h.lexical for h in hits)),
-            names_known=known,
-        )
+        return evidence_of((best.dense, lexical, best.type_ok), best.score, body[1].score if len(body) > 1 else 0.0,
+                           max((h.dense for h in hits), default=0.0), max((h.lexical for h in hits), default=0.0),
+                           known)
 
     def quotes(self, question: str, ranked: list[Candidate], weights: Weights, options: Options,
-               said: tuple[int, ...] = ()) -> list[Quote]:
+               said: tuple[int, ...] = (), labels: frozenset[str] = frozenset()) -> list[Quote]:
         """The chosen sentences as verbatim quotes. `said`: what the last answer quoted; a follow-up's
         quote that would only repeat it takes the sentence after it (else before), which is new."""
         sentences = self.index.sentences
+        if ranked[0].features is not None and self.ranker is not None and self.ranker.keep_ratio is not None:
+            # probabilities, not the hand-set scores: the ratios fitted with the ranker
+            weights = replace(weights, keep_ratio=self.ranker.keep_ratio, follow_ratio=self.ranker.keep_ratio)
         dup = self.settings.duplicate_similarity if options.collapse_duplicates else 1.01
         chosen, twins = select(ranked, sentences, self.index.sentence_vectors, self.settings.max_quotes, dup, weights)
         quotes = []
@@ -309,9 +374,14 @@ class Answerer:
             first, last = sentences[ids[0]], sentences[ids[-1]]
             text = self.index.articles[first.doc_id].text
             cited, differing = self.citations(ids, twins, dup) if options.collapse_duplicates else ((), ())
-            best = sentences[max(group, key=lambda c: c.score).sentence]
-            phrase = answer_phrase(best.text, wanted, question)
-            answer = (best.start + phrase[0], best.start + phrase[1]) if phrase else (best.start, best.end)
+            top = max(group, key=lambda c: c.score)
+            best = sentences[top.sentence]
+            if top.features is not None:  # the ranker's answer type: an entity of the labels asked for
+                notes = self.index.annotations[top.sentence].entities if self.index.annotations else ()
+                answer = entity_phrase(text, notes, labels, question) or (best.start, best.end)
+            else:
+                phrase = answer_phrase(best.text, wanted, question)
+                answer = (best.start + phrase[0], best.start + phrase[1]) if phrase else (best.start, best.end)
             quotes.append(Quote(text[first.start:last.end], first.doc_id, self.title(first.doc_id), first.start,
                                 last.end, round(max(c.score for c in group), 4), cited, (best.start, best.end),
                                 differing, *answer, self.context_sentence(ids[0] - 1, first.doc_id),

@@ -9,11 +9,14 @@ Lavrov call for the corridor?" -> "August 2023"). No phrase when the question wa
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from index.annotate import Entity
+from index.text import fold
 from server.facts import DATE, RELATIVE
 from server.qtype import NUMBER_WORDS, UNIT, Want, unasked
 
-__all__ = ["answer_phrase"]
+__all__ = ["answer_phrase", "entity_phrase"]
 
 CURRENCY = r"(?:[$€£¥₽]|\\\$)"  # "\$" is Markdown's escaped dollar
 SCALE = r"(?:thousand|million|billion|trillion|bn|mn|tn)"
@@ -46,6 +49,15 @@ def _with_unit(sentence: str, match: re.Match[str], want: Want) -> tuple[int, in
         if UNIT.match(word) or any(word.lower().rstrip("s") == h.lower().rstrip("s") for h in heads):
             return match.start(), after.start() + len(word)
     return match.span()
+
+
+def entity_phrase(text: str, entities: Sequence[Entity], labels: frozenset[str], question: str
+                  ) -> tuple[int, int] | None:
+    """(start, end) in the article `text` of the first entity (spaCy's, found at build time) of the
+    labels the question asks for that the question does not already name ("When ...?" -> its DATE)."""
+    asked = fold(question)
+    return next(((e.start, e.end) for e in entities if e.label in labels and fold(text[e.start:e.end]) not in asked),
+                None)
 
 
 def answer_phrase(sentence: str, want: Want | None, question: str) -> tuple[int, int] | None:

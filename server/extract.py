@@ -12,7 +12,9 @@ import numpy as np
 from index.ann import MATCH_CONTEXT
 from index.records import Sentence
 from server.facts import conflict, differ
+from server.features import Features, Pool, coverage
 from server.qtype import Want, has_kind
+from server.ranker import Ranker
 from server.records import Hit
 
 
@@ -43,14 +45,7 @@ class Candidate:
     lexical: float
     passage: float  # the best containing passage's fused score relative to the top hit
     type_ok: bool
-
-
-def coverage(question_terms: dict[str, float], sentence_terms: frozenset[str]) -> float:
-    """IDF-weighted share of the question's terms that the sentence contains."""
-    total = sum(question_terms.values())
-    if total <= 0:
-        return 0.0
-    return sum(w for t, w in question_terms.items() if t in sentence_terms) / total
+    features: Features | None = None  # the ranker's evidence (None under the hand-set weights)
 
 
 def same_fact(a: str, b: str, similarity: float, threshold: float) -> bool:
@@ -63,10 +58,30 @@ def differs(a: str, b: str, similarity: float, threshold: float) -> bool:
     return similarity >= threshold and differ(a, b)
 
 
+def pool_of(hits: list[Hit], spans: list[tuple[int, int]], nearest: Sequence[int] = (),
+            context: Sequence[int] = ()) -> Pool:
+    """The candidate sentences: every sentence of the hit passages, the `nearest` ones, and `context`
+    (the sentences around the previous turn's quotes, which a follow-up such as "why not?" often
+    points to, counted as if in the best passage). `spans[p]` is passage p's (first, last) sentence."""
+    top = hits[0].score if hits and hits[0].score > 0 else 1.0
+    passage: dict[int, float] = {}
+    rank: dict[int, int] = {}
+    for r, hit in enumerate(hits):
+        first, last = spans[hit.passage]
+        for i in range(first, last + 1):
+            passage[i] = max(passage.get(i, 0.0), max(hit.score, 0.0) / top)
+            rank.setdefault(i, r)
+    for i in nearest:
+        passage.setdefault(i, 0.0)
+    for i in context:
+        passage[i] = 1.0
+        rank[i] = 0
+    return Pool(sorted(passage), passage, rank)
+
+
 def candidates(
-    hits: list[Hit],
+    pool: Pool,
     sentences: list[Sentence],
-    spans: list[tuple[int, int]],
     sentence_vectors: np.ndarray,
     sentence_terms: list[frozenset[str]],
     query_vector: np.ndarray,
@@ -75,25 +90,9 @@ def candidates(
     question: str,
     weights: Weights,
     favoured: frozenset[str] = frozenset(),
-    context: tuple[int, ...] = (),
-    nearest: Sequence[int] = (),
 ) -> list[Candidate]:
-    """Every sentence of the hit passages, plus `nearest`, the sentences nearest the question anywhere in
-    the corpus (a passage can rank low while one of its sentences answers; the caller's ANN search),
-    plus `context` (the sentences around the previous turn's quotes, which a follow-up such as "why
-    not?" often points to, counted as if in the best passage), scored, best first (ties by sentence
-    index). `spans[p]` is passage p's (first, last) sentence index."""
-    top = hits[0].score if hits and hits[0].score > 0 else 1.0
-    best_passage: dict[int, float] = {}
-    for hit in hits:
-        first, last = spans[hit.passage]
-        for i in range(first, last + 1):
-            best_passage[i] = max(best_passage.get(i, 0.0), max(hit.score, 0.0) / top)
-    for i in nearest:
-        best_passage.setdefault(int(i), 0.0)
-    for i in context:
-        best_passage[i] = 1.0
-    ids = sorted(best_passage)
+    """The pool's sentences scored by the hand-set weights, best first (ties by sentence index)."""
+    ids = pool.ids
     if not ids:
         return []
     # A figure or date answers only next to what was asked about: a sentence with a sum of money but
@@ -107,7 +106,7 @@ def candidates(
         lex = coverage(question_terms, sentence_terms[i])
         type_ok = has_kind(s.text, wanted, question) and not (
             figure and specific and not any(t in sentence_terms[i] for t in specific))
-        score = weights.dense * float(d) + weights.lexical * lex + weights.passage * best_passage[i]
+        score = weights.dense * float(d) + weights.lexical * lex + weights.passage * pool.passage[i]
         score += weights.type_match * (1.0 if type_ok and wanted else 0.0) - (0 if type_ok else weights.type_match)
         if s.doc_id in favoured:
             score += weights.source_bonus
@@ -115,7 +114,18 @@ def candidates(
             score -= weights.heading_penalty
         if len(sentence_terms[i]) < 3:
             score -= weights.short_penalty
-        found.append(Candidate(i, score, float(d), lex, best_passage[i], type_ok))
+        found.append(Candidate(i, score, float(d), lex, pool.passage[i], type_ok))
+    found.sort(key=lambda c: (-c.score, c.sentence))
+    return found
+
+
+def learned(pool: Pool, features: list[Features], ranker: Ranker, off: frozenset[str] = frozenset()) -> list[Candidate]:
+    """The pool's sentences scored by the fitted ranker (P(holds the answer)), best first."""
+    if not pool.ids:
+        return []
+    probability = ranker.probability(np.array([f.vector() for f in features]), off)
+    found = [Candidate(i, float(p), f.dense, f.coverage, f.passage, f.answer_type >= 0, f)
+             for i, p, f in zip(pool.ids, probability, features, strict=True)]
     found.sort(key=lambda c: (-c.score, c.sentence))
     return found
 

@@ -42,3 +42,18 @@ def test_quote_parts_keep_the_text_and_mark_the_phrase() -> None:
     assert "".join(p for p, _ in parts) == readable(text)
     whole = Quote(text, "d", "t", start, start + len(text), 1.0, answer_start=start, answer_end=start + len(text))
     assert quote_parts(whole) == [(readable(text), False)]
+
+
+def test_the_ranker_emphasises_the_entity_of_the_type_asked_for() -> None:
+    from index.annotate import Entity
+    from server.emphasis import entity_phrase
+
+    text = "In August 2023, Lavrov met Iran's envoy in Moscow."
+    entities = (Entity(3, 14, "DATE"), Entity(16, 22, "PERSON"), Entity(27, 31, "GPE"), Entity(42, 48, "GPE"))
+    date = frozenset({"DATE", "TIME"})
+    place = frozenset({"GPE", "LOC", "FAC"})
+    assert entity_phrase(text, entities, date, "When did Lavrov meet the envoy?") == (3, 14)
+    # the question's own names are not its answer: Iran is asked about, Moscow answers
+    assert entity_phrase(text, entities, place, "Where did Lavrov meet Iran's envoy?") == (42, 48)
+    assert entity_phrase(text, entities, frozenset(), "What did Lavrov do?") is None  # untyped: the sentence
+    assert entity_phrase(text, entities, frozenset({"MONEY"}), "How much did it cost?") is None
