@@ -5,12 +5,11 @@ for the earlier turns. The same follow-ups asked alone, without history, give th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.gold import GoldError, GoldQuestion, parse_record
+from eval.gold import GoldError, GoldQuestion, json_lines, parse_record
 from eval.metrics import mean, ratio
 from eval.run import Row, score_row
 from server.answerer import Answerer
@@ -48,14 +47,7 @@ def parse_conversations(lines: Sequence[str], source: str) -> list[Conversation]
     """Conversations from JSON lines; GoldError says which line and field is wrong."""
     found: list[Conversation] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source} line {number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise GoldError(f"{where}: not JSON ({exc.msg})") from exc
+    for where, raw in json_lines(lines, source):
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("turns"), list):
             raise GoldError(f"{where}: expected {{\"id\": str, \"turns\": [...]}}")
         if raw["id"] in seen:

@@ -7,9 +7,10 @@ passage id, so the same labels score any index built from the same articles.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eval import EvalError
 
@@ -73,18 +74,23 @@ def parse_record(raw: object, where: str) -> GoldQuestion:
     return q
 
 
-def parse_gold(lines: Iterable[str], source: str = "gold") -> list[GoldQuestion]:
-    """Records from JSON lines (blank lines ignored); ids must be unique."""
-    found: list[GoldQuestion] = []
-    seen: set[str] = set()
+def json_lines(lines: Iterable[str], source: str) -> Iterator[tuple[str, Any]]:
+    """Each non-blank line parsed, with where it is ("gold line 7"); GoldError for one that is not JSON."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"{source} line {number}"
         try:
-            raw = json.loads(line)
+            yield where, json.loads(line)
         except json.JSONDecodeError as exc:
             raise GoldError(f"{where}: not JSON ({exc.msg})") from exc
+
+
+def parse_gold(lines: Iterable[str], source: str = "gold") -> list[GoldQuestion]:
+    """Records from JSON lines (blank lines ignored); ids must be unique."""
+    found: list[GoldQuestion] = []
+    seen: set[str] = set()
+    for where, raw in json_lines(lines, source):
         q = parse_record(raw, where)
         if q.id in seen:
             raise GoldError(f"{where}: duplicate id {q.id}")

@@ -33,7 +33,7 @@ from server.features import FEATURES, Features, Pool, coverage, features_of
 from server.followup import Resolution, Turn, resolve_history
 from server.parse import Parser
 from server.qtype import expected
-from server.query import Vocabulary, names_known, question_problem, repair
+from server.query import Vocabulary, names_known, question_problem, repair, span_problem
 from server.question import Query, analyse
 from server.ranker import MODEL_FILE, Ranker
 from server.records import Answer, Citation, Exchange, Hit, Quote, RetrievedPassage
@@ -173,15 +173,10 @@ class Answerer:
                 raise InvalidQuestion(f"history[{n}].question is empty: send each earlier question as asked.")
             texts = []
             for m, (doc_id, start, end) in enumerate(turn.quotes):
-                where = f"history[{n}].quotes[{m}]"
-                article = self.index.articles.get(doc_id)
-                if article is None:
-                    raise InvalidQuestion(f"{where}: no article has the id {doc_id!r}; send the quotes as /ask "
-                                          "returned them (see /api/articles).")
-                if not 0 <= start < end <= len(article.text):
-                    raise InvalidQuestion(f"{where}: the span {start}-{end} is not inside {doc_id} (0 to "
-                                          f"{len(article.text)} characters, start before end).")
-                texts.append(article.text[start:end])
+                problem = span_problem(self.texts, doc_id, start, end, f"history[{n}].quotes[{m}]")
+                if problem:
+                    raise InvalidQuestion(problem)
+                texts.append(self.texts[doc_id][start:end])
             turns.append(Turn(turn.question, tuple(texts)))
         return turns
 

@@ -29,6 +29,7 @@ from index.errors import VerbatimError
 from index.integrity import sync_folder
 from index.records import Article
 from index.store import Manifest
+from server.query import span_problem
 
 __all__ = ["FeedbackLog", "FeedbackNotStored", "InvalidFeedback", "Shown", "feedback_record", "index_stamp",
            "shown_quotes"]
@@ -57,16 +58,12 @@ class Shown:
 def shown_quotes(quotes: Sequence[tuple[str, int, int]], articles: Mapping[str, Article]) -> tuple[Shown, ...]:
     """The quotes with their texts; InvalidFeedback names the first one the articles do not hold."""
     found = []
+    texts = {doc_id: articles[doc_id].text for doc_id, _, _ in quotes if doc_id in articles}
     for m, (doc_id, start, end) in enumerate(quotes):
-        where = f"quotes[{m}]"
-        article = articles.get(doc_id)
-        if article is None:
-            raise InvalidFeedback(f"{where}: no article has the id {doc_id!r}; send the quotes as /ask returned "
-                                  "them (see /api/articles).")
-        if not 0 <= start < end <= len(article.text):
-            raise InvalidFeedback(f"{where}: the span {start}-{end} is not inside {doc_id} (0 to "
-                                  f"{len(article.text)} characters, start before end).")
-        found.append(Shown(doc_id, start, end, article.text[start:end]))
+        problem = span_problem(texts, doc_id, start, end, f"quotes[{m}]")
+        if problem:
+            raise InvalidFeedback(problem)
+        found.append(Shown(doc_id, start, end, texts[doc_id][start:end]))
     return tuple(found)
 
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import takewhile
@@ -110,3 +111,15 @@ def repair(question: str, vocab: Vocabulary) -> str:
         return better.capitalize() if original[:1].isupper() else better
 
     return TOKEN.sub(fix, question)
+
+
+def span_problem(texts: Mapping[str, str], doc_id: str, start: int, end: int, where: str) -> str | None:
+    """What is wrong with a quote a client sends back (`where` names it), or None: one check for the
+    conversation's history and for feedback on an answer."""
+    text = texts.get(doc_id)
+    if text is None:
+        return f"{where}: no article has the id {doc_id!r}; send the quotes as /ask returned them (see /api/articles)."
+    if not 0 <= start < end <= len(text):
+        return (f"{where}: the span {start}-{end} is not inside {doc_id} (0 to {len(text)} characters, start "
+                "before end).")
+    return None
