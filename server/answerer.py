@@ -380,8 +380,14 @@ class Answerer:
             quotes.append(Quote(text[first.start:last.end], first.doc_id, self.title(first.doc_id), first.start,
                                 last.end, round(max(c.score for c in group), 4), cited, (best.start, best.end),
                                 differing, *answer, self.context_sentence(ids[0] - 1, first.doc_id),
-                                self.context_sentence(ids[-1] + 1, first.doc_id)))
+                                self.context_sentence(ids[-1] + 1, first.doc_id),
+                                *self.provenance(first.doc_id)))
         return quotes
+
+    def provenance(self, doc_id: str) -> tuple[str | None, str | None]:
+        """The article's source and publication date, where its metadata gives them."""
+        meta = self.index.articles[doc_id].meta
+        return meta.source or None, meta.published or None
 
     def beside(self, ids: list[int]) -> list[int]:
         """The sentence after `ids` in their article block, else the one before (none at a block's edge)."""

@@ -32,6 +32,7 @@ from server.catalogue import BadListQuery, Listing, bound
 from server.errors import describe
 from server.schemas import AskRequest, AskResponse
 
+NEWEST = 10  # articles the chat page lists before linking to the whole list
 EXAMPLES = (
     "What did Lavrov say about the agreement?",
     "Why did bilateral trade fall?",
@@ -86,8 +87,8 @@ def span(start: str | None, end: str | None, length: int) -> tuple[int, int] | N
 
 
 @router.get("/")
-def chat(request: Request, answerer: AnswererDep, asker: AskerDep, templates: TemplatesDep,
-         q: str | None = None, doc: str | None = None) -> Response:
+def chat(request: Request, answerer: AnswererDep, asker: AskerDep, catalogues: CataloguesDep,
+         templates: TemplatesDep, q: str | None = None, doc: str | None = None) -> Response:
     """The conversation; with `?q=` the answer to q, rendered here; with `&doc=ID` from that article only
     ("ask this article")."""
     question = (q or "").strip()
@@ -104,15 +105,15 @@ def chat(request: Request, answerer: AnswererDep, asker: AskerDep, templates: Te
             error = describe(exc.errors())[0]
         except InvalidQuestion as exc:
             error = str(exc)
-    articles = [summary(a) for a in sorted(answerer.index.articles.values(), key=lambda a: a.doc_id)]
+    # the newest few from the catalogue: the page stays the same size for five articles or 100,000
+    newest = catalogues.get(answerer.index).search(limit=NEWEST)
     return templates.TemplateResponse(request, "chat.html", {
         "question": question,
         "response": response,
         "error": error,
         "examples": EXAMPLES,
-        "articles": articles,
-        # what a citation shows beside the title: the source and the date, where known
-        "sources": {a.doc_id: " · ".join(x for x in (a.source, a.published) if x) for a in articles},
+        "total": newest.total,
+        "newest": [summary(a) for a in newest.articles],
         "only": summary(only) if only else None,
         # The exchange as the page's script stores it, so a conversation continued with JS keeps it.
         "initial": {"question": question, "error": error, "doc": only.doc_id if only else None,

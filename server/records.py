@@ -44,6 +44,8 @@ class Quote:
     answer_end: int = 0
     before: Citation | None = None  # the article's sentences around the quote, for "show context"
     after: Citation | None = None
+    source: str | None = None  # the article's publisher and date, where known: what a citation shows
+    published: str | None = None
 
 
 @dataclass(frozen=True)

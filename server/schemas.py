@@ -161,6 +161,8 @@ class QuoteOut(BaseModel):
     answer_end: int
     before: CitationOut | None = Field(default=None, description="the article's sentence before the quote, if any")
     after: CitationOut | None = Field(default=None, description="the article's sentence after the quote, if any")
+    source: str | None = Field(default=None, description="the article's publisher, where its metadata names it")
+    published: str | None = Field(default=None, description="the article's publication date as its metadata gives it")
 
 
 class PassageOut(BaseModel):

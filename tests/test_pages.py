@@ -64,9 +64,24 @@ def test_question_in_the_url_is_answered_on_the_server(http: httpx.Client, answe
         assert link in doc
         cite = inner(doc, rf'<a class="cite" {re.escape(link)}>(.*?)</a>')
         assert f"[{n}]" in cite and html.escape(q["title"]) in cite
-    source = answerer.index.articles[expected["quotes"][0]["doc_id"]].meta.source
-    if source:
-        assert f"· {html.escape(source)}" in doc
+    for q in expected["quotes"]:  # each citation's source and date come with the answer itself
+        meta = answerer.index.articles[q["doc_id"]].meta
+        assert (q["source"], q["published"]) == (meta.source or None, meta.published or None)
+    shown = " · ".join(x for x in (expected["quotes"][0]["source"], expected["quotes"][0]["published"]) if x)
+    assert shown, "the seed articles have sources and dates"
+    assert f'<span class="source"> · {html.escape(shown)}</span>' in doc
+
+
+def test_chat_page_lists_the_newest_articles_and_links_the_rest(http: httpx.Client, answerer: Answerer) -> None:
+    """The page names how many articles there are and a few of them, never every one (a 100,000-article
+    archive must not be embedded in each page)."""
+    doc = page(http, "/")
+    total = len(answerer.index.articles)
+    assert f"The {total} articles" in doc
+    listed = re.findall(r'<li><a href="/articles/([^"?]+)">', inner(doc, r'<details class="library">(.*?)</details>'))
+    newest = http.get("/api/articles", params={"limit": 10}).json()["articles"]
+    assert listed == [a["doc_id"] for a in newest][:10] and 0 < len(listed) <= 10
+    assert "sources-data" not in doc
 
 
 def test_abstaining_answer_shows_the_closest_passages(http: httpx.Client) -> None:

@@ -97,7 +97,7 @@
     reply.replaceChildren(el("p", { class: "error", role: "alert", text: message }));
   }
 
-  function showAnswer(reply, data, sources) {
+  function showAnswer(reply, data) {
     const parts = [];
     if (data.history_used) {
       // what was answered, so a wrong reading of a follow-up shows at once
@@ -122,7 +122,7 @@
         const caption = el("figcaption", { class: "citation" },
           el("a", { class: "cite", href: href },
             el("span", { class: "num", text: "[" + (i + 1) + "]" }), " " + quote.title));
-        const source = sources[quote.doc_id];
+        const source = [quote.source, quote.published].filter(Boolean).join(" · ");
         if (source) caption.append(el("span", { class: "source", text: " · " + source }));
         if (quote.also_in.length) {
           const also = el("span", { class: "also" }, "also in: ");
@@ -285,12 +285,12 @@
   }
 
   // An exchange's reply; an answer with quotes gets the feedback buttons.
-  function showExchange(reply, item, sources, stored) {
+  function showExchange(reply, item, stored) {
     if (item.error) {
       showError(reply, item.error);
       return;
     }
-    showAnswer(reply, item.response, sources);
+    showAnswer(reply, item.response);
     const data = item.response;
     if (stored && !data.abstained && !data.unresolved && data.quotes.length) {
       reply.append(feedbackNode(item, stored));
@@ -302,9 +302,9 @@
     return spans(a) === spans(b);
   }
 
-  function render(item, sources, stored) {
+  function render(item, stored) {
     const { node, reply } = exchangeNode(item.question);
-    showExchange(reply, item, sources, stored);
+    showExchange(reply, item, stored);
     return node;
   }
 
@@ -315,8 +315,6 @@
     const button = form.querySelector("button[type=submit]");
     const conversation = document.getElementById("conversation");
     const intro = document.getElementById("intro");
-    const sourcesNode = document.getElementById("sources-data");
-    const sources = sourcesNode ? JSON.parse(sourcesNode.textContent) : {};
     let busy = false;
 
     document.getElementById("ask-hint").hidden = false;
@@ -331,7 +329,7 @@
     // Forward step through the conversation; asking after going back drops what came after).
     function show(items, upto) {
       const shown = items.slice(0, upto + 1);
-      conversation.replaceChildren(...shown.map((item, i) => render(item, sources, keep(i, item))));
+      conversation.replaceChildren(...shown.map((item, i) => render(item, keep(i, item))));
       intro.hidden = shown.length > 0;
       title.hidden = shown.length === 0; // the page's h1 while the intro (and its h1) is hidden
       newButton.hidden = items.length === 0;
@@ -465,7 +463,7 @@
         }
         if (res.ok && data) {
           item = { question: question, response: data };
-          showExchange(reply, item, sources, keep(at, item));
+          showExchange(reply, item, keep(at, item));
         } else {
           const message = (data && data.error) || "The server answered " + res.status + ". Please try again.";
           item = { question: question, error: message };
