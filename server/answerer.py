@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from index.settings import Settings
 from index.store import IndexData, check_lexical, check_model, read_folder, resolve
 from index.text import terms
 from server.abstain import Calibration, Evidence, confidence, evidence_of
-from server.byline import asks_author, author_sentences, named_sources, sources_of, without_sources
+from server.byline import Titles, asks_author, author_sentences, named_sources, sources_of, without_sources
 from server.emphasis import answer_phrase, entity_phrase
 from server.extract import (
     Candidate,
@@ -215,7 +216,7 @@ class Answerer:
         pool, ranked = self.rank(prepared, qvec, options, hits, qterms)
         weights = self.weights if options.lexical_extraction else replace(
             self.weights, lexical=0, passage=0, type_match=0)
-        bylines = self.by_author(question, qvec) if asks_author(question) else []
+        bylines = self.by_author(question, qvec, hits) if asks_author(question) else []
         ranked = bylines + ranked
         if prepared.only:  # "ask this article": the corpus-wide nearest sentences are kept to it too
             ranked = [c for c in ranked if self.index.sentences[c.sentence].doc_id in prepared.only]
@@ -329,9 +330,17 @@ class Answerer:
                            self.index.annotations, self.sentence_terms, self.position, self.previous,
                            query.named)
 
-    def by_author(self, question: str, qvec: np.ndarray) -> list[Candidate]:
-        """Byline and bio sentences of the articles a "who wrote ..." question names, best first."""
-        ids = author_sentences(question, self.index.articles, self.index.sentences)
+    @functools.cached_property
+    def titles(self) -> Titles:
+        """The title and source terms of every article, made on the first "who wrote" question."""
+        return Titles(self.index.articles)
+
+    def by_author(self, question: str, qvec: np.ndarray, hits: Sequence[Hit]) -> list[Candidate]:
+        """Byline and bio sentences of the articles a "who wrote ..." question names (else of those
+        retrieved for it), best first."""
+        retrieved = [self.index.passages[h.passage].doc_id for h in hits]
+        ids = author_sentences(question, self.titles, retrieved, self.index.articles, self.doc_sentences,
+                               self.index.sentences)
         sims = {i: float(self.match_vectors[i] @ qvec) for i in ids}
         sentences = self.index.sentences
         found = [Candidate(i, 2.0 + sims[i], sims[i], 1.0, 1.0, True) for i in ids if not sentences[i].heading]

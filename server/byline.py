@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
 from index.records import Article, Sentence
 from index.text import terms
@@ -16,15 +18,21 @@ def asks_author(question: str) -> bool:
     return bool(AUTHOR_Q.search(question))
 
 
-def article_match(question: str, articles: dict[str, Article]) -> list[str]:
-    """Articles whose title or source the question names (most shared terms), else every article."""
-    asked = set(terms(question))
-    overlap = {
-        doc_id: len(asked & set(terms(" ".join(filter(None, (a.meta.title, a.meta.source))))))
-        for doc_id, a in articles.items()
-    }
-    best = max(overlap.values(), default=0)
-    return sorted(d for d, n in overlap.items() if n == best) if best else sorted(articles)
+class Titles:
+    """Each term of an article's title or source -> the articles holding it: a question is then compared
+    with the articles sharing one of its terms, not with every article of the archive."""
+
+    def __init__(self, articles: Mapping[str, Article]) -> None:
+        self.docs: dict[str, list[str]] = {}
+        for doc_id, a in articles.items():
+            for term in set(terms(" ".join(filter(None, (a.meta.title, a.meta.source))))):
+                self.docs.setdefault(term, []).append(doc_id)
+
+    def named(self, question: str) -> list[str]:
+        """The articles whose title or source shares the most terms with the question (none: [])."""
+        overlap = Counter(doc_id for term in set(terms(question)) for doc_id in self.docs.get(term, ()))
+        best = max(overlap.values(), default=0)
+        return sorted(d for d, n in overlap.items() if n == best)
 
 
 def sources_of(articles: dict[str, Article]) -> dict[str, frozenset[str]]:
@@ -51,12 +59,14 @@ def without_sources(question: str, articles: dict[str, Article], named: frozense
     return " ".join(question.split())
 
 
-def author_sentences(question: str, articles: dict[str, Article], sentences: list[Sentence]) -> list[int]:
-    """Body sentences naming the author of the articles the question is about (bio lines, bylines)."""
-    wanted = set(article_match(question, articles))
+def author_sentences(question: str, titles: Titles, retrieved: Sequence[str], articles: Mapping[str, Article],
+                     doc_sentences: Mapping[str, Sequence[int]], sentences: Sequence[Sentence]) -> list[int]:
+    """Sentences naming the author of the articles the question is about (bio lines, bylines): those whose
+    title or source it names, else those retrieved for it."""
     found = []
-    for i, s in enumerate(sentences):
-        author = articles[s.doc_id].meta.author if s.doc_id in wanted else None
-        if author and author.split()[-1].lower() in s.text.lower():
-            found.append(i)
-    return found
+    for doc_id in titles.named(question) or sorted(set(retrieved)):
+        author = articles[doc_id].meta.author
+        if author:
+            surname = author.split()[-1].lower()
+            found += [i for i in doc_sentences.get(doc_id, ()) if surname in sentences[i].text.lower()]
+    return sorted(found)
