@@ -115,6 +115,19 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, float | None]:
     return {k: (round(v, 4) if v is not None else None) for k, v in found.items()}
 
 
+def by_answer_type(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Accuracy by the answer type the question's parse asks for (server/answertype.py), most asked first:
+    where the answerer is strong and where it fails."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r["answer_type"], []).append(r)
+    return {name: {"questions": float(len(mine)), "share": round(len(mine) / len(rows), 4),
+                   "answer_in_top_quote": round(mean(r["answer_in_top_quote"] for r in mine) or 0.0, 4),
+                   "never_abstaining": round(mean(r["holds"] for r in mine) or 0.0, 4),
+                   "abstained": round(mean(r["abstained"] for r in mine) or 0.0, 4)}
+            for name, mine in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))}
+
+
 Split = Literal["all", "train", "test"]
 
 
@@ -204,7 +217,8 @@ def run_squad(path: Path, index_dir: Path, limit: int | None = None, progress: b
         shown = [] if abstained else [x.text for x in a.quotes]  # what the product would show
         row = score(q, docs, shown, None if abstained else a.answer, abstained, None if abstained else focus)
         rows.append({**row, "confidence": a.confidence, "holds": float(holds_answer(top.text if top else None,
-                                                                                    q.answers))})
+                                                                                    q.answers)),
+                     "answer_type": answerer.prepare(q.question, 10).answer_type.name})
         if compare:  # the hand-set weights' answer to the same question, never withheld
             h = answerer.evaluate(q.question, top_k=10, options=Options(abstain=False, learned_ranker=False)).answer
             first = h.quotes[0] if h.quotes else None
@@ -212,7 +226,7 @@ def run_squad(path: Path, index_dir: Path, limit: int | None = None, progress: b
                                    answerer.index.articles[first.doc_id].text[first.focus[0]:first.focus[1]]
                                    if first else None))
     by_split: dict[str, dict[str, Any]] = {
-        name: {**summarise(mine), "risk_coverage": risk_coverage(mine)}
+        name: {**summarise(mine), "risk_coverage": risk_coverage(mine), "by_answer_type": by_answer_type(mine)}
         for name, ids in halves.items() if split in ("all", name)
         for mine in [[r for r in rows if r["id"] in ids]]}
     if compare:
@@ -245,5 +259,10 @@ def main(path: Path, cache: Path, reports: Path, limit: int | None,
         if "risk_coverage" in figures:
             say("    risk-coverage (share answered: accuracy): " + ", ".join(
                 f"{p['coverage']:.0%}: {p['accuracy']:.3f}" for p in figures["risk_coverage"]))
+        if figures.get("by_answer_type"):
+            say("    by answer type (questions: first quote holds the answer / never abstaining / abstained):")
+            for kind, t in figures["by_answer_type"].items():
+                say(f"      {kind:13s} {t['questions']:5.0f} ({t['share']:.0%}): {t['answer_in_top_quote']:.3f} / "
+                    f"{t['never_abstaining']:.3f} / {t['abstained']:.3f}")
     say(f"Wrote {out}")
     return 0

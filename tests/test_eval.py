@@ -207,6 +207,19 @@ def test_squad_normalisation_and_whole_token_match() -> None:
     assert not holds_answer(None, ["x"])
 
 
+def test_squad_accuracy_by_answer_type() -> None:
+    from eval.squad import by_answer_type
+
+    rows = [{"answer_type": t, "answer_in_top_quote": a, "holds": h, "abstained": x}
+            for t, a, h, x in [("date", 1.0, 1.0, 0.0), ("date", 0.0, 1.0, 1.0), ("date", 0.0, 0.0, 0.0),
+                               ("person", 1.0, 1.0, 0.0)]]
+    found = by_answer_type(rows)
+    assert list(found) == ["date", "person"]  # most asked first
+    assert found["date"] == {"questions": 3.0, "share": 0.75, "answer_in_top_quote": 0.3333,
+                             "never_abstaining": 0.6667, "abstained": 0.3333}
+    assert found["person"]["answer_in_top_quote"] == 1.0
+
+
 def test_beir_loader_reads_crlf_qrels(tmp_path: Path) -> None:
     from eval.beir import Chunk, doc_ranking, load_beir
 
