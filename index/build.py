@@ -16,6 +16,7 @@ import numpy as np
 
 from index.ann import MATCH_CONTEXT, AnnSpec, build_ann, choose, match_vectors
 from index.annotate import Annotation, annotate, load_pipeline, pipeline_version
+from index.checkpoint import Checkpoint, sentence_key
 from index.chunk import chunk
 from index.clean import clean
 from index.encoder import Encoder
@@ -76,6 +77,7 @@ class BuildReport:
     size_bytes: int
     annotated: int = 0  # sentences annotated in this build
     annotate_seconds: float = 0.0
+    resumed: int = 0  # vectors and annotations taken from an interrupted build's checkpoint
 
     def summary(self) -> str:
         lines = [
@@ -88,6 +90,8 @@ class BuildReport:
             per = 1000 * self.annotate_seconds / self.annotated
             lines.append(f"  {self.annotated} sentences annotated in {self.annotate_seconds:.1f} s "
                          f"({per:.2f} s per 1,000 sentences).")
+        if self.resumed:
+            lines.append(f"  resumed: {self.resumed:,} vectors and annotations taken from the interrupted build.")
         lines += [f"  skipped {s.filename}: {s.reason}" for s in self.skipped]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -302,6 +306,12 @@ def build(
     # the load-test mode replaces all model work: the spaCy annotation too (index.rule_annotate)
     rules = plan.record()["kind"] == HASH_KIND
     annotator = RULES_KIND if rules else pipeline_version(settings.spacy_pipeline)
+    # the model work is saved as it is done, for a rerun after an interruption (the stand-ins are cheap)
+    checkpoint = None
+    if not rules:
+        checkpoint, dropped = Checkpoint.beside(out, f"{plan.name} {plan.source} {annotator}")
+        if dropped:
+            warnings.append("dropped an interrupted build's saved work made with another model or annotator")
     old = pieces_from(previous, annotator) if previous else {}
     pieces: list[Piece] = []
     todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
@@ -324,7 +334,7 @@ def build(
         texts += [embedding_text(article.title, p.text) for p in passages]
     workdir = tempfile.TemporaryDirectory(prefix="verbatim-export-")
     vectors, dim, files = plan.encode(texts, resolve(out) if previous else None, Path(workdir.name), settings,
-                                      progress, say)
+                                      progress, say, checkpoint)
     dim = dim or (previous.manifest.dim if previous else 0)
     pos = 0
     for article, sentences, passages in todo:
@@ -337,7 +347,7 @@ def build(
     if not pieces:
         raise NoUsableArticles(f"No article in {articles_dir} has body text to index. Check the files and retry.")
     pieces, annotated, annotate_seconds = annotated_pieces(pieces, None if rules else settings.spacy_pipeline,
-                                                           progress)
+                                                           progress, checkpoint)
     pieces.sort(key=lambda p: p.article.doc_id)
     manifest = Manifest(
         format_version=FORMAT_VERSION, model=plan.name, dim=dim, articles=len(pieces),
@@ -355,6 +365,11 @@ def build(
         out.parent.mkdir(parents=True, exist_ok=True)
         write_folder(data, staging, lambda folder: copy_files(files, folder / ENCODER_DIR) if files else None)
         swap_in(staging, out)
+        if checkpoint is not None:
+            checkpoint.clear()  # only once the index holds the work
+            if checkpoint.failed:
+                warnings.append(f"could not save the work as it went ({checkpoint.failed}); an interrupted "
+                                "build would have started again")
     except OSError as exc:
         full = " (the disk is full: free some space)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
         raise IndexWriteFailed(f"Cannot write the index to {out.parent}: {exc.strerror or exc}{full}; the previous "
@@ -370,13 +385,15 @@ def build(
         removed=sum(1 for doc_id in (previous.articles if previous else {}) if doc_id not in current),
         skipped=skipped, warnings=warnings, seconds=time.perf_counter() - started,
         size_bytes=folder_size(out), annotated=annotated, annotate_seconds=annotate_seconds,
+        resumed=checkpoint.resumed if checkpoint else 0,
     )
 
 
-def annotated_pieces(pieces: list[Piece], pipeline: str | None, progress: bool) -> tuple[list[Piece], int, float]:
+def annotated_pieces(pieces: list[Piece], pipeline: str | None, progress: bool,
+                     checkpoint: Checkpoint | None = None) -> tuple[list[Piece], int, float]:
     """Every piece with its sentences' annotations, making those it lacks in one batched pass (the
-    spaCy pipeline loads only then; None: the rules of index.rule_annotate instead). Returns the
-    pieces, the sentences annotated and the seconds."""
+    spaCy pipeline loads only then; None: the rules of index.rule_annotate instead), saved in
+    `checkpoint` as they are made. Returns the pieces, the sentences annotated and the seconds."""
     from tqdm import tqdm
 
     missing = [p for p in pieces if p.annotations is None]
@@ -384,9 +401,19 @@ def annotated_pieces(pieces: list[Piece], pipeline: str | None, progress: bool) 
     if not sentences:
         return pieces, 0, 0.0
     started = time.perf_counter()
-    with tqdm(total=len(sentences), desc="Annotating", unit="sentence", disable=not progress) as bar:
-        notes = rule_annotate(sentences, bar.update) if pipeline is None else \
-            annotate(load_pipeline(pipeline), sentences, tick=bar.update)
+    if pipeline is not None and checkpoint is not None:
+        loaded: list[Any] = []  # the pipeline, loaded on the first sentence the checkpoint lacks
+
+        def compute(positions: list[int], tick: Callable[[int], None]) -> list[Annotation]:
+            loaded[:] = loaded or [load_pipeline(pipeline)]
+            return annotate(loaded[0], [sentences[n] for n in positions], tick=tick)
+
+        keys = [sentence_key(p.article.sha256, s.start, s.end) for p in missing for s in p.sentences]
+        notes, _ = checkpoint.annotations(keys, compute, progress)
+    else:
+        with tqdm(total=len(sentences), desc="Annotating", unit="sentence", disable=not progress) as bar:
+            notes = rule_annotate(sentences, bar.update) if pipeline is None else \
+                annotate(load_pipeline(pipeline), sentences, tick=bar.update)
     seconds = time.perf_counter() - started
     done: list[Piece] = []
     pos = 0

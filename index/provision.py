@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from index.checkpoint import Checkpoint
 from index.encoder import Encoder, model_name
 from index.integrity import digest
 from index.onnx_encoder import ENCODER_DIR, ENCODER_FILES, OnnxEncoder
@@ -99,10 +100,13 @@ class Plan:
         return {"kind": kind, "source": self.source}
 
     def encode(self, texts: list[str], previous: Path | None, workdir: Path, settings: Settings,
-               progress: bool, say: Callable[[str], None]) -> tuple[np.ndarray | None, int, Path | None]:
+               progress: bool, say: Callable[[str], None], checkpoint: Checkpoint | None = None
+               ) -> tuple[np.ndarray | None, int, Path | None]:
         """(vectors of `texts` or None when there are none, dim or 0 when unknown, encoder files to store).
         The model loads only if something needs embedding or exporting: an unchanged corpus rebuilds in a
-        second, and a changed one encodes with the previous index's export, without torch."""
+        second, and a changed one encodes with the previous index's export, without torch. With a
+        `checkpoint`, the model's vectors are saved as they are made and those of an interrupted build
+        reused."""
         if self.other is not None:
             vectors = self.other.embed_passages(texts, settings.batch_size, progress) if texts else None
             return vectors, self.other.dim, None
@@ -115,5 +119,11 @@ class Plan:
             files = onnx.folder
         elif texts and onnx is None:
             onnx = OnnxEncoder(files, settings.encoder_threads)
-        vectors = onnx.embed_passages(texts, settings.batch_size, progress) if onnx and texts else None
+        vectors = None
+        if onnx and texts and checkpoint is not None:
+            model = onnx
+            vectors, _ = checkpoint.vectors(texts, lambda part: model.embed_passages(part, settings.batch_size),
+                                            progress)
+        elif onnx and texts:
+            vectors = onnx.embed_passages(texts, settings.batch_size, progress)
         return vectors, onnx.dim if onnx else 0, files
