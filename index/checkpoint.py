@@ -18,14 +18,16 @@ import json
 import os
 import shutil
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from index.annotate import Annotation
 
+T = TypeVar("T")
 Tick = Callable[[int], None]
 CHUNK = 2048  # texts or sentences computed between two saves: minutes of work lost at most
 SUFFIX = ".resume"
@@ -72,6 +74,19 @@ class Checkpoint:
         """Forget the work: the index that needed it is built."""
         shutil.rmtree(self.folder.parent, ignore_errors=True)
 
+    def _chunked(self, todo: Sequence[T], resumed: int, desc: str, unit: str, pattern: str,
+                 progress: bool) -> Iterator[tuple[list[T], int, Any]]:
+        """`todo` a chunk at a time, with the number of the shard that saves it and the progress bar
+        (rate, ETA, and how much came from the interrupted build)."""
+        from tqdm import tqdm
+
+        first = len(self._shards(pattern))
+        with tqdm(total=len(todo), desc=desc, unit=unit, disable=not progress) as bar:
+            if resumed:
+                bar.set_postfix_str(f"{resumed:,} {unit}s from the interrupted build")
+            for at in range(0, len(todo), self.chunk):
+                yield list(todo[at: at + self.chunk]), first + at // self.chunk, bar
+
     def _shards(self, pattern: str) -> list[Path]:
         return sorted(self.folder.glob(pattern)) if self.folder.is_dir() else []
 
@@ -107,24 +122,16 @@ class Checkpoint:
                 progress: bool = False) -> tuple[np.ndarray, int]:
         """The vectors of `texts` in order, and how many texts an earlier run had encoded: the others are
         encoded `chunk` distinct texts at a time, each chunk saved before the next starts."""
-        from tqdm import tqdm
-
         keys = [text_key(t) for t in texts]
         stored = self.stored_vectors()
         resumed = sum(1 for k in keys if k in stored)
         by_key = dict(zip(keys, texts, strict=True))
         missing = [k for k in by_key if k not in stored]
-        number = len(self._shards("vectors-*.npz"))
-        with tqdm(total=len(missing), desc="Embedding", unit="text", disable=not progress) as bar:
-            if resumed:
-                bar.set_postfix_str(f"{resumed:,} texts from the interrupted build")
-            for at in range(0, len(missing), self.chunk):
-                part = missing[at: at + self.chunk]
-                vectors = np.asarray(encode([by_key[k] for k in part]), dtype=np.float32)
-                self._write(self.folder / f"vectors-{number:06d}.npz", _npz_writer(part, vectors))
-                number += 1
-                stored.update(zip(part, vectors, strict=True))
-                bar.update(len(part))
+        for part, number, bar in self._chunked(missing, resumed, "Embedding", "text", "vectors-*.npz", progress):
+            vectors = np.asarray(encode([by_key[k] for k in part]), dtype=np.float32)
+            self._write(self.folder / f"vectors-{number:06d}.npz", _npz_writer(part, vectors))
+            stored.update(zip(part, vectors, strict=True))
+            bar.update(len(part))
         self.resumed += resumed
         return np.stack([stored[k] for k in keys]), resumed
 
@@ -143,24 +150,23 @@ class Checkpoint:
                     progress: bool = False) -> tuple[list[Annotation], int]:
         """The annotations of the sentences `keys` (sentence_key) in order, and how many an earlier run had
         made; `compute(positions, tick)` annotates the sentences at those positions of `keys`."""
-        from tqdm import tqdm
-
         stored = self.stored_annotations()
         todo = [n for n, k in enumerate(keys) if k not in stored]
         resumed = len(keys) - len(todo)
-        number = len(self._shards("annotations-*.jsonl"))
-        with tqdm(total=len(todo), desc="Annotating", unit="sentence", disable=not progress) as bar:
-            if resumed:
-                bar.set_postfix_str(f"{resumed:,} sentences from the interrupted build")
-            for at in range(0, len(todo), self.chunk):
-                part = todo[at: at + self.chunk]
-                notes = compute(part, lambda n: None if bar.update(n) else None)
-                lines = "".join(json.dumps([keys[n], a.to_row()]) + "\n" for n, a in zip(part, notes, strict=True))
-                self._write(self.folder / f"annotations-{number:06d}.jsonl", _text_writer(lines))
-                number += 1
-                stored.update((keys[n], a) for n, a in zip(part, notes, strict=True))
+        for part, number, bar in self._chunked(todo, resumed, "Annotating", "sentence", "annotations-*.jsonl",
+                                               progress):
+            notes = compute(part, _ticker(bar))
+            lines = "".join(json.dumps([keys[n], a.to_row()]) + "\n" for n, a in zip(part, notes, strict=True))
+            self._write(self.folder / f"annotations-{number:06d}.jsonl", _text_writer(lines))
+            stored.update((keys[n], a) for n, a in zip(part, notes, strict=True))
         self.resumed += resumed
         return [stored[k] for k in keys], resumed
+
+
+def _ticker(bar: Any) -> Tick:
+    def tick(n: int) -> None:
+        bar.update(n)
+    return tick
 
 
 def _text_writer(text: str) -> Callable[[Path], None]:
