@@ -8,13 +8,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from index.errors import VerbatimError
+from server.treescore import LeafTables, compile_trees, leaf_values
 
 MODEL_FILE = Path(__file__).with_name("ranker.json")
 
@@ -48,7 +49,8 @@ class Trees:
     """Gradient-boosted trees (fitted by LightGBM, binary objective) over named features: they can weigh
     one piece of evidence by another (a type match matters more when the words match too). Stored as
     flat node arrays and evaluated with numpy, every tree at once, so serving needs no LightGBM (whose
-    scipy import also breaks in a process that refuses torch)."""
+    scipy import also breaks in a process that refuses torch). Scored through leaf tables built once
+    (server/treescore.py): the same leaves as walking the trees, several times faster."""
 
     names: tuple[str, ...]
     mean: tuple[float, ...]  # training means, for switching a feature off
@@ -59,8 +61,20 @@ class Trees:
     value: np.ndarray  # a leaf's output (0 for split nodes)
     roots: np.ndarray  # each tree's root node
     depth: int  # the deepest leaf's depth: steps to take
+    tables: LeafTables | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tables", compile_trees(self.feature, self.threshold, self.left, self.right,
+                                                         self.value, self.roots, len(self.names)))
 
     def logits(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.float64)
+        if self.tables is not None:
+            return np.asarray(leaf_values(self.tables, rows).sum(axis=1))
+        return self.walk(rows)
+
+    def walk(self, rows: np.ndarray) -> np.ndarray:
+        """The logits by walking every tree a level a step (for trees too wide for the tables)."""
         rows = np.asarray(rows, dtype=np.float64)
         node = np.broadcast_to(self.roots, (len(rows), len(self.roots))).copy()
         at = np.arange(len(rows))[:, None]

@@ -138,3 +138,55 @@ def test_trees_are_evaluated_exactly_as_lightgbm_scores_them() -> None:
     assert np.allclose(trees.logits(x), booster.predict(x, raw_score=True), atol=1e-9)
     again = Trees.from_json(json.loads(json.dumps(trees.to_json())))
     assert np.allclose(again.logits(x[:7]), trees.logits(x[:7]))
+
+
+def random_trees(seed: int, leaves: int, trees: int = 20, features: int = 5):  # type: ignore[no-untyped-def]
+    """Random trees of `leaves` leaves each as node arrays, thresholds from a few values (so rows fall on them)."""
+    from server.ranker import Trees
+
+    rng = np.random.default_rng(seed)
+    feature: list[int] = []
+    threshold: list[float] = []
+    left: list[int] = []
+    right: list[int] = []
+    value: list[float] = []
+    roots = []
+    depth = 0
+
+    def grow(n: int, level: int) -> int:
+        nonlocal depth
+        i = len(feature)
+        feature.append(0)
+        threshold.append(0.0)
+        left.append(i)
+        right.append(i)
+        value.append(0.0)
+        if n == 1:
+            value[i] = float(rng.normal())
+            depth = max(depth, level)
+            return i
+        cut = int(rng.integers(1, n))
+        feature[i] = int(rng.integers(features))
+        threshold[i] = float(rng.integers(-3, 4)) / 2
+        left[i] = grow(cut, level + 1)
+        right[i] = grow(n - cut, level + 1)
+        return i
+
+    for _ in range(trees):
+        roots.append(grow(leaves, 0))
+    names = tuple(f"f{i}" for i in range(features))
+    return Trees(names, (0.0,) * features, np.array(feature), np.array(threshold), np.array(left), np.array(right),
+                 np.array(value), np.array(roots), depth)
+
+
+@pytest.mark.parametrize("leaves", [1, 2, 15, 16, 17, 40, 64, 65])
+def test_leaf_tables_find_the_leaves_walking_the_trees_finds(leaves: int) -> None:
+    trees = random_trees(leaves, leaves)
+    assert (trees.tables is None) == (leaves > 64)  # wider trees are walked
+    rng = np.random.default_rng(leaves)
+    rows = np.concatenate([rng.normal(size=(50, 5)), rng.integers(-3, 4, size=(50, 5)) / 2])  # on thresholds too
+    assert np.array_equal(trees.logits(rows), trees.walk(rows))  # the same leaves: the same sums, bit for bit
+    committed = Ranker.load(MODEL_FILE, FEATURES).model
+    assert isinstance(committed, type(trees)) and committed.tables is not None
+    wide = rng.normal(size=(200, len(FEATURES)))
+    assert np.array_equal(committed.logits(wide), committed.walk(wide))
