@@ -30,7 +30,7 @@ from server.extract import (
     select,
     with_context,
 )
-from server.features import FEATURES, Features, Pool, coverage, features_of
+from server.features import FEATURES, Features, Pool, coverage, feature_rows, features_of
 from server.followup import Resolution, Turn, resolve_history
 from server.parse import Parser
 from server.qtype import expected
@@ -39,6 +39,7 @@ from server.question import Query, analyse
 from server.ranker import MODEL_FILE, Ranker
 from server.records import Answer, Citation, Exchange, Hit, Quote, RetrievedPassage
 from server.retrieve import Mode, Scores, dense_candidates, fuse
+from server.sentence_view import SentenceViews
 
 BYLINE_CONFIDENCE = 0.95
 # the lexical, passage and type evidence the "no lexical extraction" ablation switches off
@@ -114,6 +115,8 @@ class Answerer:
         stored = index.match_vectors if same else None
         self.match_vectors: np.ndarray = stored if stored is not None else self.mix(self.weights.context)
         self.sources = sources_of(index.articles)
+        self.views = SentenceViews(index.sentences, self.texts, index.annotations, self.sentence_terms, self.position,
+                                   self.previous)
         self.parser = Parser(settings.spacy_pipeline)  # the question tagger (tok2vec, tagger, lemmatizer)
 
     def mix(self, context: float) -> np.ndarray:
@@ -308,7 +311,7 @@ class Answerer:
         pool = pool_of(hits, self.spans, nearest, prepared.context)
         if self.ranker is not None and options.learned_ranker:
             off = options.off if options.lexical_extraction else options.off | LEXICAL
-            return pool, learned(pool, self.features(prepared, qvec, pool), self.ranker, off)
+            return pool, learned(pool, self.feature_rows(prepared, qvec, pool), self.ranker, off)
         return pool, self.hand_ranked(prepared, qvec, pool, qterms, options)
 
     def hand_ranked(self, prepared: Prepared, qvec: np.ndarray, pool: Pool, qterms: dict[str, float],
@@ -326,9 +329,13 @@ class Answerer:
         """The ranker's evidence for each sentence of the pool."""
         ids = pool.ids
         return features_of(query, pool, self.index.sentence_vectors[ids] @ qvec,
-                           self.index.context_vectors[ids] @ qvec, self.index.sentences, self.texts,
-                           self.index.annotations, self.sentence_terms, self.position, self.previous,
-                           query.named)
+                           self.index.context_vectors[ids] @ qvec, self.views, self.sentence_terms, query.named)
+
+    def feature_rows(self, query: Query, qvec: np.ndarray, pool: Pool) -> np.ndarray:
+        """The same as rows (len(pool.ids), len(FEATURES)), in FEATURES order."""
+        ids = pool.ids
+        return feature_rows(query, pool, self.index.sentence_vectors[ids] @ qvec,
+                            self.index.context_vectors[ids] @ qvec, self.views, self.sentence_terms, query.named)
 
     @functools.cached_property
     def titles(self) -> Titles:

@@ -12,7 +12,7 @@ import numpy as np
 from index.ann import MATCH_CONTEXT
 from index.records import Sentence
 from server.facts import conflict, differ
-from server.features import Features, Pool, coverage
+from server.features import FEATURES, Pool, coverage
 from server.qtype import Want, has_kind
 from server.ranker import Ranker
 from server.records import Hit
@@ -45,7 +45,7 @@ class Candidate:
     lexical: float
     passage: float  # the best containing passage's fused score relative to the top hit
     type_ok: bool
-    features: Features | None = None  # the ranker's evidence (None under the hand-set weights)
+    features: Sequence[float] | None = None  # the ranker's evidence, in FEATURES order (None: hand-set weights)
 
 
 def same_fact(a: str, b: str, similarity: float, threshold: float) -> bool:
@@ -119,13 +119,18 @@ def candidates(
     return found
 
 
-def learned(pool: Pool, features: list[Features], ranker: Ranker, off: frozenset[str] = frozenset()) -> list[Candidate]:
-    """The pool's sentences scored by the fitted ranker (P(holds the answer)), best first."""
+DENSE, COVERAGE, PASSAGE, ANSWER_TYPE = (FEATURES.index(name) for name in ("dense", "coverage", "passage",
+                                                                            "answer_type"))
+
+
+def learned(pool: Pool, rows: np.ndarray, ranker: Ranker, off: frozenset[str] = frozenset()) -> list[Candidate]:
+    """The pool's sentences scored by the fitted ranker (P(holds the answer)), best first; `rows`: their
+    features (server.features.feature_rows)."""
     if not pool.ids:
         return []
-    probability = ranker.probability(np.array([f.vector() for f in features]), off)
-    found = [Candidate(i, float(p), f.dense, f.coverage, f.passage, f.answer_type >= 0, f)
-             for i, p, f in zip(pool.ids, probability, features, strict=True)]
+    probability = ranker.probability(rows, off).tolist()
+    found = [Candidate(i, p, f[DENSE], f[COVERAGE], f[PASSAGE], f[ANSWER_TYPE] >= 0, f)
+             for i, p, f in zip(pool.ids, probability, rows.tolist(), strict=True)]
     found.sort(key=lambda c: (-c.score, c.sentence))
     return found
 

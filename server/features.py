@@ -4,20 +4,15 @@ each can be switched off (held at its training mean) for the eval's ablations.""
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
 
-from index.annotate import Annotation
-from index.records import Sentence
 from index.text import fold
 from server.answertype import UNIT_FORMS
-from server.question import YEAR, Query
-
-LETTERS = re.compile(r"[^\W\d_]+")
+from server.question import Query
+from server.sentence_view import SentenceView, SentenceViews
 
 
 @dataclass(frozen=True)
@@ -68,64 +63,76 @@ def coverage(question_terms: Mapping[str, float], sentence_terms: frozenset[str]
     return sum(w for t, w in question_terms.items() if t in sentence_terms) / total
 
 
-def type_match(query: Query, note: Annotation | None, text: str, asked: str) -> float:
+def type_match(query: Query, entities: Sequence[tuple[str, str]] | None, asked: str) -> float:
     """+1 when the sentence names an entity of the wanted labels that the question does not already
-    name (the answer is what the question lacks), -1 when it names none, 0 for an untyped question."""
+    name (the answer is what the question lacks), -1 when it names none, 0 for an untyped question.
+    `entities`: the sentence's (label, folded text) pairs, None when it was never annotated."""
     labels = query.answer_type.labels
-    if not labels or note is None:
+    if not labels or entities is None:
         return 0.0
-    return 1.0 if any(e.label in labels and fold(text[e.start:e.end]) not in asked for e in note.entities) else -1.0
+    return 1.0 if any(label in labels and text not in asked for label, text in entities) else -1.0
 
 
-def head_named(head: str | None, lemmas: frozenset[str], lower: str) -> float:
+def head_named(head: str | None, view: SentenceView) -> float:
     """+1 when the sentence names the head noun (as a lemma, or a unit in any of its forms: "43km"),
     -1 when not, 0 when the question has none."""
     if head is None:
         return 0.0
-    words = frozenset(LETTERS.findall(lower))
     forms = UNIT_FORMS.get(head, ())
-    present = head in lemmas or head in words or any(
-        f in words or (not f.isalpha() and f in lower) for f in forms)
+    present = head in view.lemmas or head in view.words or any(
+        f in view.words or (not f.isalpha() and f in view.lower) for f in forms)
     return 1.0 if present else -1.0
 
 
-def features_of(query: Query, pool: Pool, dense: np.ndarray, context: np.ndarray, sentences: Sequence[Sentence],
-                texts: Mapping[str, str], annotations: Sequence[Annotation], sentence_terms: Sequence[frozenset[str]],
-                position: Sequence[int], previous: Sequence[int], favoured: frozenset[str] = frozenset()
-                ) -> list[Features]:
-    """The features of each candidate `pool.ids[n]`, whose cosines are `dense[n]` and `context[n]`.
-    `texts`: article texts by doc id (entity offsets point into them); `position[i]`: sentence i's place
-    in its article, `previous[i]` the sentence before it there (-1 for its first)."""
-    best = float(dense.max()) if len(dense) else 0.0
+def feature_rows(query: Query, pool: Pool, dense: np.ndarray, context: np.ndarray, views: SentenceViews,
+                 sentence_terms: Sequence[frozenset[str]], favoured: frozenset[str] = frozenset()) -> np.ndarray:
+    """(len(pool.ids), len(FEATURES)) float64: the features of each candidate `pool.ids[n]`, in FEATURES
+    order, whose cosines are `dense[n]` and `context[n]`; `views[i]` is what sentence i shows of itself."""
+    n = len(pool.ids)
+    if not n:
+        return np.zeros((0, len(FEATURES)))
+    dense = dense.astype(np.float64)
     order = np.argsort(-dense, kind="stable")
-    dense_rank = np.empty(len(dense), dtype=np.int64)
-    dense_rank[order] = np.arange(len(dense))
-    covered = [coverage(query.terms, sentence_terms[i]) for i in pool.ids]
-    most = max(covered, default=0.0)
+    dense_rank = np.empty(n, dtype=np.int64)
+    dense_rank[order] = np.arange(n)
+    qterms = query.terms
+    covered: dict[int, float] = {}  # each sentence's coverage once: a candidate's is its follower's before_coverage
+
+    def coverage_of(i: int) -> float:
+        c = covered.get(i)
+        if c is None:
+            c = covered[i] = coverage(qterms, sentence_terms[i])
+        return c
+
+    seen = [views[i] for i in pool.ids]
+    cover = np.array([coverage_of(i) for i in pool.ids])
     asked = fold(query.text)
-    names = [fold(n) for n in query.entities]
+    names = [fold(name) for name in query.entities]
     head = query.answer_type.head
-    found = []
-    for n, i in enumerate(pool.ids):
-        s = sentences[i]
-        note = annotations[i] if annotations else None
-        lower = fold(s.text)
-        shared = (2 * sum(1 for name in names if name in lower) / len(names) - 1) if names else 0.0
-        lemmas = frozenset(note.lemmas) if note else frozenset()
-        lemma_share = len(query.lemmas & lemmas) / len(query.lemmas) if query.lemmas else 0.0
-        years = frozenset(YEAR.findall(s.text))
-        rank = pool.rank.get(i)
-        before = previous[i] if previous[i] >= 0 else None
-        found.append(Features(
-            dense=float(dense[n]), context=float(context[n]), dense_gap=float(dense[n]) - best,
-            dense_rank=1.0 / (1 + int(dense_rank[n])), coverage=covered[n], coverage_gap=covered[n] - most,
-            before_coverage=coverage(query.terms, sentence_terms[before]) if before is not None else 0.0,
-            lemmas=lemma_share,
-            answer_type=type_match(query, note, texts[s.doc_id], asked), entities=shared,
-            head_noun=head_named(head, lemmas, lower),
-            year_conflict=float(bool(query.years and years and not query.years & years)),
-            passage=pool.passage.get(i, 0.0), passage_rank=1.0 / (1 + rank) if rank is not None else 0.0,
-            position=1.0 / (1 + position[i]), length=math.log1p(len(sentence_terms[i])),
-            heading=float(s.heading), source_named=float(s.doc_id in favoured),
-        ))
-    return found
+    lemmas, years = query.lemmas, query.years
+    rank = pool.rank
+    columns = {
+        "dense": dense, "context": context.astype(np.float64), "dense_gap": dense - dense.max(),
+        "dense_rank": 1.0 / (1 + dense_rank), "coverage": cover, "coverage_gap": cover - cover.max(),
+        "before_coverage": [coverage_of(v.previous) if v.previous >= 0 else 0.0 for v in seen],
+        "lemmas": [len(lemmas & v.lemmas) / len(lemmas) for v in seen] if lemmas else 0.0,
+        "answer_type": [type_match(query, v.entities, asked) for v in seen],
+        "entities": [2 * sum(1 for name in names if name in v.lower) / len(names) - 1 for v in seen] if names else 0.0,
+        "head_noun": [head_named(head, v) for v in seen] if head is not None else 0.0,
+        "year_conflict": [float(bool(v.years and not years & v.years)) for v in seen] if years else 0.0,
+        "passage": [pool.passage.get(i, 0.0) for i in pool.ids],
+        "passage_rank": [1.0 / (1 + r) if (r := rank.get(i)) is not None else 0.0 for i in pool.ids],
+        "position": [v.position for v in seen], "length": [v.length for v in seen],
+        "heading": [v.heading for v in seen], "source_named": [float(v.doc_id in favoured) for v in seen],
+    }
+    rows = np.empty((n, len(FEATURES)), dtype=np.float64)
+    for k, name in enumerate(FEATURES):
+        rows[:, k] = columns[name]
+    return rows
+
+
+def features_of(query: Query, pool: Pool, dense: np.ndarray, context: np.ndarray, views: SentenceViews,
+                sentence_terms: Sequence[frozenset[str]], favoured: frozenset[str] = frozenset()) -> list[Features]:
+    """The features of each candidate as records (feature_rows' rows, named)."""
+    return [Features(*row) for row in feature_rows(query, pool, dense, context, views, sentence_terms,
+                                                   favoured).tolist()]

@@ -190,3 +190,20 @@ def test_leaf_tables_find_the_leaves_walking_the_trees_finds(leaves: int) -> Non
     assert isinstance(committed, type(trees)) and committed.tables is not None
     wide = rng.normal(size=(200, len(FEATURES)))
     assert np.array_equal(committed.logits(wide), committed.walk(wide))
+
+
+def test_feature_rows_are_the_named_features_and_read_each_sentence_once(answerer) -> None:  # type: ignore[no-untyped-def]
+    from server.sentence_view import SentenceViews
+
+    prepared = answerer.prepare("When did Lavrov confirm the agreement?")
+    qvec = answerer.embedder.embed_queries([prepared.query])[0]
+    pool, _ = answerer.rank(prepared, qvec)
+    rows = answerer.feature_rows(prepared, qvec, pool)
+    assert rows.shape == (len(pool.ids), len(FEATURES))
+    assert np.array_equal(rows, np.array([f.vector() for f in answerer.features(prepared, qvec, pool)]))
+    i = pool.ids[0]
+    assert answerer.views[i] is answerer.views[i]  # made once, kept
+    index = answerer.index
+    unannotated = SentenceViews(index.sentences, answerer.texts, [], answerer.sentence_terms, answerer.position,
+                                answerer.previous)
+    assert unannotated[i].entities is None and not unannotated[i].lemmas and answerer.views[i].lemmas
