@@ -20,9 +20,11 @@ from server.byline import Titles, asks_author, author_sentences, named_sources, 
 from server.emphasis import answer_phrase, entity_phrase
 from server.extract import (
     Candidate,
+    HandScore,
     Weights,
     candidates,
     differs,
+    leading,
     learned,
     merge_adjacent,
     pool_of,
@@ -230,9 +232,8 @@ class Answerer:
         # was fitted on: the ranker's own abstainer withheld many more right answers (eval/README.md).
         judged = ranked
         if any(c.features is not None for c in ranked):
-            judged = bylines + self.hand_ranked(prepared, qvec, pool, qterms, options)
-            if prepared.only:
-                judged = [c for c in judged if self.index.sentences[c.sentence].doc_id in prepared.only]
+            kept = [c for c in bylines if not prepared.only or self.index.sentences[c.sentence].doc_id in prepared.only]
+            judged = kept + self.hand_leading(prepared, qvec, pool, qterms, options, 2 - min(len(kept), 2))
         evidence = self.evidence(judged, hits, names_known(query, self.vocabulary), own) if judged else None
         conf = confidence(evidence, self.calibration) if evidence else 0.0
         if bylines:
@@ -324,6 +325,25 @@ class Answerer:
         question = prepared.resolved
         return candidates(pool, self.index.sentences, vectors, self.sentence_terms, qvec, qterms,
                           expected(question), question, weights, prepared.named)
+
+    def hand_leading(self, prepared: Prepared, qvec: np.ndarray, pool: Pool, qterms: dict[str, float],
+                     options: Options, n: int) -> list[Candidate]:
+        """What the abstention reads of hand_ranked (the question's articles' only): its first `n` body
+        sentences (evidence() reads the best and the runner-up's score), type-checking only the sentences
+        that could be among them; all of it when the pool holds headings only (evidence() then reads those)."""
+        sentences, only = self.index.sentences, prepared.only
+        weights = self.weights if options.lexical_extraction else replace(
+            self.weights, lexical=0, passage=0, type_match=0)
+        vectors = self.match_vectors if weights.context == self.weights.context else self.mix(weights.context)
+        question = prepared.resolved
+        hand = HandScore(pool, sentences, self.sentence_terms, qterms, expected(question), question, weights,
+                         prepared.named)
+        body = leading(hand, (vectors[pool.ids] @ qvec).tolist() if pool.ids else [], n,
+                       lambda i: not sentences[i].heading and (not only or sentences[i].doc_id in only))
+        if body or n < 2:
+            return body
+        ranked = self.hand_ranked(prepared, qvec, pool, qterms, options)
+        return [c for c in ranked if not only or sentences[c.sentence].doc_id in only]
 
     def features(self, query: Query, qvec: np.ndarray, pool: Pool) -> list[Features]:
         """The ranker's evidence for each sentence of the pool."""

@@ -4,7 +4,7 @@ near-duplicates into extra citations. Every quote is a slice of its article's or
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +79,44 @@ def pool_of(hits: list[Hit], spans: list[tuple[int, int]], nearest: Sequence[int
     return Pool(sorted(passage), passage, rank)
 
 
+@dataclass(frozen=True)
+class HandScore:
+    """The hand-set weights' score of a pool's sentence, and its type check (the costly part)."""
+
+    pool: Pool
+    sentences: Sequence[Sentence]
+    sentence_terms: Sequence[frozenset[str]]
+    question_terms: Mapping[str, float]
+    wanted: Want | None
+    question: str
+    weights: Weights
+    favoured: frozenset[str]
+
+    def type_ok(self, i: int) -> bool:
+        # A figure or date answers only next to what was asked about: a sentence with a sum of money but
+        # none of the question's specific terms ("S-400") does not say what Iran pays for the S-400.
+        wanted, terms = self.wanted, self.sentence_terms[i]
+        figure = wanted is not None and wanted.kind not in ("name", "person")
+        specific = [t for t, w in self.question_terms.items() if w >= self.weights.specific_idf] if figure else []
+        return has_kind(self.sentences[i].text, wanted, self.question) and not (
+            figure and specific and not any(t in terms for t in specific))
+
+    def candidate(self, i: int, d: float, type_ok: bool, lex: float | None = None) -> Candidate:
+        """Sentence i's Candidate, whose dense match is `d`. The score never falls when type_ok turns true
+        (each step is monotone in it), so the score with type_ok=True bounds the score with it false."""
+        weights, s = self.weights, self.sentences[i]
+        lex = coverage(self.question_terms, self.sentence_terms[i]) if lex is None else lex
+        score = weights.dense * d + weights.lexical * lex + weights.passage * self.pool.passage[i]
+        score += weights.type_match * (1.0 if type_ok and self.wanted else 0.0) - (0 if type_ok else weights.type_match)
+        if s.doc_id in self.favoured:
+            score += weights.source_bonus
+        if s.heading:
+            score -= weights.heading_penalty
+        if len(self.sentence_terms[i]) < 3:
+            score -= weights.short_penalty
+        return Candidate(i, score, d, lex, self.pool.passage[i], type_ok)
+
+
 def candidates(
     pool: Pool,
     sentences: list[Sentence],
@@ -95,28 +133,27 @@ def candidates(
     ids = pool.ids
     if not ids:
         return []
-    # A figure or date answers only next to what was asked about: a sentence with a sum of money but
-    # none of the question's specific terms ("S-400") does not say what Iran pays for the S-400.
-    specific = [t for t, w in question_terms.items() if w >= weights.specific_idf]
-    figure = wanted is not None and wanted.kind not in ("name", "person")
-    dense = sentence_vectors[ids] @ query_vector
-    found = []
-    for i, d in zip(ids, dense, strict=True):
-        s = sentences[i]
-        lex = coverage(question_terms, sentence_terms[i])
-        type_ok = has_kind(s.text, wanted, question) and not (
-            figure and specific and not any(t in sentence_terms[i] for t in specific))
-        score = weights.dense * float(d) + weights.lexical * lex + weights.passage * pool.passage[i]
-        score += weights.type_match * (1.0 if type_ok and wanted else 0.0) - (0 if type_ok else weights.type_match)
-        if s.doc_id in favoured:
-            score += weights.source_bonus
-        if s.heading:
-            score -= weights.heading_penalty
-        if len(sentence_terms[i]) < 3:
-            score -= weights.short_penalty
-        found.append(Candidate(i, score, float(d), lex, pool.passage[i], type_ok))
+    hand = HandScore(pool, sentences, sentence_terms, question_terms, wanted, question, weights, favoured)
+    found = [hand.candidate(i, d, hand.type_ok(i)) for i, d in zip(ids, (sentence_vectors[ids] @ query_vector).tolist(),
+                                                                      strict=True)]
     found.sort(key=lambda c: (-c.score, c.sentence))
     return found
+
+
+def leading(hand: HandScore, dense: Sequence[float], n: int, eligible: Callable[[int], bool]) -> list[Candidate]:
+    """The first `n` of candidates()' ranking among the `eligible` sentences, the same candidates, with
+    the type check run only on sentences that could still be among them: in order of their score with
+    the check passed (a bound), until the next bound falls behind the n-th found."""
+    if n <= 0:
+        return []
+    passed = [hand.candidate(i, d, True) for i, d in zip(hand.pool.ids, dense, strict=True) if eligible(i)]
+    best: list[Candidate] = []
+    for c in sorted(passed, key=lambda c: (-c.score, c.sentence)):
+        if len(best) >= n and (-c.score, c.sentence) > (-best[n - 1].score, best[n - 1].sentence):
+            break
+        best.append(c if hand.type_ok(c.sentence) else hand.candidate(c.sentence, c.dense, False, c.lexical))
+        best.sort(key=lambda c: (-c.score, c.sentence))
+    return best[:n]
 
 
 DENSE, COVERAGE, PASSAGE, ANSWER_TYPE = (FEATURES.index(name) for name in ("dense", "coverage", "passage",

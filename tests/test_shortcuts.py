@@ -1,0 +1,38 @@
+"""The serving shortcuts change no answer: the abstention's look at the hand-set ranking (its first
+sentences, type-checking only those that could be among them) is the full ranking's start."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from server.extract import HandScore, candidates, leading
+from server.features import Pool
+from server.qtype import expected
+
+GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold.jsonl"
+
+
+def test_the_leading_hand_set_candidates_are_the_full_rankings_first(answerer) -> None:  # type: ignore[no-untyped-def]
+    sentences = answerer.index.sentences
+    questions = [json.loads(line)["question"] for line in GOLD.read_text().splitlines() if line.strip()]
+    checked = 0
+    for question in questions[:30]:
+        prepared = answerer.prepare(question)
+        qvec = answerer.embedder.embed_queries([prepared.query])[0]
+        pool, _ = answerer.rank(prepared, qvec)
+        _, qterms = answerer.retrieve(prepared.query, qvec, 10, "hybrid")
+        args = (pool, sentences, answerer.sentence_terms, qterms, expected(prepared.resolved), prepared.resolved,
+                answerer.weights, prepared.named)
+        full = candidates(pool, sentences, answerer.match_vectors, answerer.sentence_terms, qvec, qterms,
+                          *args[4:])
+        dense = (answerer.match_vectors[pool.ids] @ qvec).tolist()
+        some = frozenset({sentences[pool.ids[0]].doc_id})
+        for eligible in (lambda i: not sentences[i].heading, lambda i, some=some: sentences[i].doc_id in some):
+            expect = [c for c in full if eligible(c.sentence)]
+            for n in (1, 2, 3):
+                assert leading(HandScore(*args), dense, n, eligible) == expect[:n]
+                checked += 1
+    assert checked == 30 * 6
+    empty = HandScore(Pool([], {}, {}), *args[1:])
+    assert leading(empty, [], 2, lambda i: True) == [] and leading(HandScore(*args), dense, 0, bool) == []
