@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -70,6 +71,21 @@ Prepared = Query  # the analysed question that callers batching encodes (server.
 
 
 @dataclass(frozen=True)
+class Checked:
+    """A question checked and resolved, with the text to embed for it: all a Prepared holds but the parse,
+    so that a caller can start the encode and parse meanwhile (the encoder releases the GIL)."""
+
+    question: str
+    query: str  # what is embedded and matched
+    k: int
+    named: frozenset[str]
+    resolution: Resolution
+    context: tuple[int, ...]
+    said: tuple[int, ...]
+    only: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Evaluated:
     """An answer with the evidence behind it, for calibration and reports."""
 
@@ -120,6 +136,8 @@ class Answerer:
         self.views = SentenceViews(index.sentences, self.texts, index.annotations, self.sentence_terms, self.position,
                                    self.previous)
         self.parser = Parser(settings.spacy_pipeline)  # the question tagger (tok2vec, tagger, lemmatizer)
+        # evaluate() encodes here while it parses: its thread starts with the first question asked
+        self.encoding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verbatim-encode")
 
     def mix(self, context: float) -> np.ndarray:
         """Sentence vectors blended with their in-context vectors: what a question is matched against."""
@@ -144,9 +162,14 @@ class Answerer:
 
     def prepare(self, question: str, top_k: int | None = None, options: Options = Options(),
                 history: Sequence[Exchange] = (), doc_ids: Sequence[str] = ()) -> Prepared:
+        """The question checked, resolved and analysed (`checked`, then `analysed`)."""
+        return self.analysed(self.checked(question, top_k, options, history, doc_ids))
+
+    def checked(self, question: str, top_k: int | None = None, options: Options = Options(),
+                history: Sequence[Exchange] = (), doc_ids: Sequence[str] = ()) -> Checked:
         """The question checked and resolved against the conversation's earlier turns (oldest first),
-        and the text to embed for it: without the sources it names, typos repaired. Cheap: callers that
-        batch encodes (server.worker.Worker) call it first."""
+        and the text to embed for it: without the sources it names, typos repaired. Cheap, and bad input
+        fails here (InvalidQuestion): callers that batch encodes (server.worker.Worker) call it first."""
         question = question.strip()
         problem = question_problem(question)
         if problem:
@@ -166,8 +189,17 @@ class Answerer:
         query = without_sources(asked, self.index.articles, named) if named else asked
         query = repair(query, self.vocabulary) if options.repair_typos else query
         context, said = self.around(history[-1].quotes) if resolution.used else ((), ())
-        return replace(analyse(question, query, self.parser, self.idf, self.default_idf, own or named, k, resolution,
-                               context, said), only=frozenset(doc_ids))
+        return Checked(question, query, k, own or named, resolution, context, said, frozenset(doc_ids))
+
+    def analysed(self, checked: Checked) -> Prepared:
+        """The checked question parsed and analysed into the Query every later stage reads."""
+        c = checked
+        return replace(analyse(c.question, c.query, self.parser, self.idf, self.default_idf, c.named, c.k,
+                               c.resolution, c.context, c.said), only=c.only)
+
+    def _encode(self, text: str) -> tuple[np.ndarray, float]:
+        started = time.perf_counter()
+        return self.embedder.embed_queries([text])[0], time.perf_counter() - started
 
     def check_history(self, history: Sequence[Exchange]) -> list[Turn]:
         """The earlier turns with their quotes' texts; InvalidQuestion says which turn or quote is wrong."""
@@ -207,15 +239,21 @@ class Answerer:
         `prepared` (from `prepare` with the same arguments) and its query's vector, whose batch took
         `encode_ms`."""
         started = time.perf_counter()
+        batched = encode_ms / 1000 if query_vector is not None else 0.0  # the caller's encode, before this call
+        encode_seconds = batched
+        if prepared is None and query_vector is None:  # encode (in its thread) while the question is parsed
+            checked = self.checked(question, top_k, options, history)
+            encoding = self.encoding.submit(self._encode, checked.query)
+            prepared = self.analysed(checked)
+            query_vector, encode_seconds = encoding.result()
         prepared = prepared or self.prepare(question, top_k, options, history)
+        if query_vector is None:
+            query_vector, encode_seconds = self._encode(prepared.query)
+        qvec = query_vector
         query, k = prepared.query, prepared.k
         question = prepared.resolved  # what is answered; the answer still carries the question as asked
         resolution = prepared.resolution or Resolution(question)
-        t0 = time.perf_counter()
-        qvec = self.embedder.embed_queries([query])[0] if query_vector is None else query_vector
         t1 = time.perf_counter()
-        batched = 0.0 if query_vector is None else encode_ms / 1000  # spent before this call
-        encode_seconds = t1 - t0 + batched
         hits, qterms = self.retrieve(query, qvec, max(k, 10), options.retrieval, prepared.only)
         t2 = time.perf_counter()
         pool, ranked = self.rank(prepared, qvec, options, hits, qterms)

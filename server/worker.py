@@ -1,7 +1,8 @@
 """The encoder's one thread: questions are encoded in batches by a worker that alone touches the model.
 
-Request threads check and prepare their question (cheap, no model), put it on a queue.Queue with a
-concurrent.futures.Future, and wait for its vector; then they retrieve and extract on their own. The
+Request threads check their question (cheap, no model), put the text to embed on a queue.Queue with a
+concurrent.futures.Future, parse the question while it is encoded (the encoder releases the GIL), and
+wait for its vector; then they retrieve and extract on their own. The
 worker takes every question waiting (up to `max_batch`, after waiting up to `max_wait` seconds for more)
 into one forward pass, which on two cores costs little more than one question. A batch the encoder
 refuses is encoded again one question at a time, so only the question it cannot take fails.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from server.answerer import Answerer, Prepared
+from server.answerer import Answerer
 from server.records import Exchange
 from server.schemas import AskResponse
 
@@ -32,7 +33,7 @@ class Encoded:
     batch_size: int
 
 
-Job = tuple[Prepared, "Future[Encoded]"]
+Job = tuple[str, "Future[Encoded]"]  # the text to embed, and where its vector goes
 STOP = None
 
 
@@ -71,16 +72,18 @@ class Worker:
         `doc_ids`: answer only from these articles."""
         answerer = answerer or self.answerer
         # bad input (history, doc ids) fails here, before it joins a batch; both travel in the Prepared
-        prepared = answerer.prepare(question, top_k, history=history, doc_ids=doc_ids)
-        encoded = self.encode(prepared).result()
+        checked = answerer.checked(question, top_k, history=history, doc_ids=doc_ids)
+        encoding = self.encode(checked.query)
+        prepared = answerer.analysed(checked)
+        encoded = encoding.result()
         answer = answerer.evaluate(prepared.question, prepared.k, query_vector=encoded.vector,
                                         encode_ms=encoded.batch_ms, prepared=prepared).answer
         return AskResponse.model_validate(answer, from_attributes=True)
 
-    def encode(self, prepared: Prepared) -> Future[Encoded]:
-        """The vector of a prepared question, once the worker has encoded its batch."""
+    def encode(self, text: str) -> Future[Encoded]:
+        """The vector of a question's text, once the worker has encoded its batch."""
         future: Future[Encoded] = Future()
-        self._queue.put((prepared, future))
+        self._queue.put((text, future))
         return future
 
     def _batch(self, first: Job) -> tuple[list[Job], bool]:
@@ -112,7 +115,7 @@ class Worker:
         encoder = self.answerer.embedder
         started = time.perf_counter()
         try:
-            vectors: list[np.ndarray | None] = list(encoder.embed_queries([p.query for p, _ in batch]))
+            vectors: list[np.ndarray | None] = list(encoder.embed_queries([text for text, _ in batch]))
         except Exception as exc:  # the encoder's failure goes to the questions that caused it
             if len(batch) == 1:
                 batch[0][1].set_exception(exc)
@@ -120,9 +123,9 @@ class Worker:
             # One question the encoder refuses must not fail its batch-mates: encode each alone, so only
             # the bad one gets the error (and a broken model still fails every question).
             vectors = []
-            for prepared, future in batch:
+            for text, future in batch:
                 try:
-                    vectors.append(encoder.embed_queries([prepared.query])[0])
+                    vectors.append(encoder.embed_queries([text])[0])
                 except Exception as alone:
                     future.set_exception(alone)
                     vectors.append(None)

@@ -36,3 +36,32 @@ def test_the_leading_hand_set_candidates_are_the_full_rankings_first(answerer) -
     assert checked == 30 * 6
     empty = HandScore(Pool([], {}, {}), *args[1:])
     assert leading(empty, [], 2, lambda i: True) == [] and leading(HandScore(*args), dense, 0, bool) == []
+
+
+def test_asking_in_process_encodes_while_it_parses_and_answers_as_before(answerer) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    from dataclasses import replace
+
+    from server.answerer import Answerer
+
+    threads: set[str] = set()
+
+    class Recording:
+        def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+            self.inner = inner
+            self.name, self.dim = inner.name, inner.dim
+
+        def embed_queries(self, texts):  # type: ignore[no-untyped-def]
+            threads.add(threading.current_thread().name)
+            return self.inner.embed_queries(texts)
+
+        def dictionary(self):  # type: ignore[no-untyped-def]
+            return self.inner.dictionary()
+
+    recording = Answerer(answerer.index, Recording(answerer.embedder), answerer.settings)  # type: ignore[arg-type]
+    for question in ("What did Lavrov say about the agreement?", "What is the best lasagna recipe?"):
+        together = recording.ask(question)
+        apart = recording.evaluate(question, prepared=recording.prepare(question)).answer  # encoded after the parse
+        assert replace(together, timings_ms={}) == replace(apart, timings_ms={})
+        assert together.timings_ms["encode"] > 0
+    assert {t.split("_")[0] for t in threads} == {"verbatim-encode", "MainThread"}
