@@ -85,10 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="index folder (default: VERBATIM_INDEX_DIR, else var/index, "
                         "built from VERBATIM_ARTICLES_DIR when missing; a folder you name only from articles you name)")
     args = parser.parse_args(argv)
-    # spaCy's thinc imports torch whenever it is installed, for model types we never load; the serving
-    # process must not carry it (hundreds of MB, seconds of start-up). A build, which does need torch to
-    # export the model, runs in a child process (prepare), so torch is refused here for this process only.
-    sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
+    # torch and spaCy's command line are refused for this process only, before anything imports them
+    # (server/lean.py says why); a build, which needs torch, runs in a child process (prepare).
+    from server.lean import refuse_unused_imports
+
+    refuse_unused_imports()
 
     from index.cli import guarded
     from index.settings import Settings

@@ -14,7 +14,7 @@ from index.ann import nearest
 from index.encoder import Encoder, index_encoder
 from index.errors import VerbatimError
 from index.settings import Settings
-from index.store import IndexData, check_lexical, check_model, read_folder, resolve
+from index.store import IndexData, check_lexical, check_model, read_folder, read_manifest, resolve
 from index.text import terms
 from server.abstain import Calibration, Evidence, confidence, evidence_of
 from server.byline import Titles, asks_author, author_sentences, named_sources, sources_of, without_sources
@@ -97,7 +97,7 @@ class Evaluated:
 class Answerer:
     def __init__(self, index: IndexData, embedder: Encoder, settings: Settings,
                  calibration: Calibration | None = None, weights: Weights | None = None,
-                 ranker: Ranker | None = None) -> None:
+                 ranker: Ranker | None = None, parser: Parser | None = None) -> None:
         check_model(index.manifest, embedder.name, embedder.dim, settings.index_dir)
         self.index = index
         self.embedder = embedder
@@ -135,7 +135,8 @@ class Answerer:
         self.sources = sources_of(index.articles)
         self.views = SentenceViews(index.sentences, self.texts, index.annotations, self.sentence_terms, self.position,
                                    self.previous)
-        self.parser = Parser(settings.spacy_pipeline)  # the question tagger (tok2vec, tagger, lemmatizer)
+        # the question tagger (tok2vec, tagger, lemmatizer); an index swapped in keeps the one loaded
+        self.parser = parser or Parser(settings.spacy_pipeline)
         # evaluate() encodes here while it parses: its thread starts with the first question asked
         self.encoding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verbatim-encode")
 
@@ -146,12 +147,17 @@ class Answerer:
     @classmethod
     def load(cls, settings: Settings, embedder: Encoder | None = None) -> Answerer:
         """The index at settings.index_dir with the encoder stored in it (or `embedder`, which must be
-        the same model)."""
-        index = read_folder(settings.index_dir)
-        if embedder is None:
-            embedder = index_encoder(resolve(settings.index_dir), index.manifest.encoder, index.manifest.dim,
+        the same model). The encoder's session is made in a thread while the index and the question
+        parser load (ONNX Runtime releases the GIL meanwhile): a start costs the longer, not the sum."""
+        if embedder is not None:
+            return cls(read_folder(settings.index_dir), embedder, settings)
+        manifest = read_manifest(settings.index_dir)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verbatim-load") as loading:
+            encoder = loading.submit(index_encoder, resolve(settings.index_dir), manifest.encoder, manifest.dim,
                                      settings.encoder_threads)
-        return cls(index, embedder, settings)
+            index = read_folder(settings.index_dir)
+            parser = Parser(settings.spacy_pipeline)
+            return cls(index, encoder.result(), settings, parser=parser)
 
     def title(self, doc_id: str) -> str:
         return self.index.articles[doc_id].title

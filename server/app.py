@@ -47,8 +47,9 @@ def create_app(settings: Settings | None = None, answerer: Answerer | None = Non
         worker = Worker(loaded, settings.ask_max_batch, settings.ask_max_wait_ms / 1000).start()
         app.state.asker = worker
 
-        def load_new() -> Answerer:  # the same model, kept by the worker: only the index is new
-            return Answerer(read_folder(settings.index_dir), app.state.answerer.embedder, settings)
+        def load_new() -> Answerer:  # the same model and question parser: only the index is new
+            current = app.state.answerer
+            return Answerer(read_folder(settings.index_dir), current.embedder, settings, parser=current.parser)
 
         watcher = None
         if settings.reload_interval > 0:

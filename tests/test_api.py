@@ -316,7 +316,7 @@ class BrokenAnswerer:
     def __init__(self, real: Answerer) -> None:
         self.index = real.index
 
-    def prepare(self, question: str, top_k: int | None = None, history: object = (), doc_ids: object = ()) -> None:
+    def checked(self, question: str, top_k: int | None = None, history: object = (), doc_ids: object = ()) -> None:
         raise IndexCorrupt("The index at var/index is damaged; rebuild it with `python -m index build`.")
 
 

@@ -65,3 +65,21 @@ def test_asking_in_process_encodes_while_it_parses_and_answers_as_before(answere
         assert replace(together, timings_ms={}) == replace(apart, timings_ms={})
         assert together.timings_ms["encode"] > 0
     assert {t.split("_")[0] for t in threads} == {"verbatim-encode", "MainThread"}
+
+
+def test_the_server_process_loads_spacy_without_its_command_line() -> None:
+    import subprocess
+    import sys
+
+    from index.settings import Settings
+
+    code = ("import sys; from server.lean import refuse_unused_imports; refuse_unused_imports(); "
+            "from server.parse import Parser; "
+            f"p = Parser({Settings().spacy_pipeline!r}).parse('What did Lavrov say?'); "
+            "print([t.tag for t in p.tokens], 'typer' in sys.modules, 'torch' in sys.modules and sys.modules['torch'])")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert shown.stdout.split("]")[0] == "['WP', 'VBD', 'NNP', 'VB', '.'"  # it still tags
+    assert shown.stdout.split("]")[1].split() == ["False", "None"]  # no CLI (typer), torch refused
+    code = "from server.lean import refuse_unused_imports; refuse_unused_imports(); import spacy; spacy.info()"
+    refused = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "python -m spacy info" in refused.stderr
