@@ -45,13 +45,14 @@ class Encoder(Protocol):
         ...
 
 
-def index_encoder(folder: Path, record: dict[str, str], dim: int, threads: int) -> Encoder:
-    """The encoder an index folder was built with, as its manifest's `encoder` record names it."""
+def index_encoder(folder: Path, record: dict[str, str], dim: int, threads: int, spin: bool = True) -> Encoder:
+    """The encoder an index folder was built with, as its manifest's `encoder` record names it (`spin`:
+    whether ONNX Runtime's threads busy-wait for work)."""
     kind = record.get("kind")
     if kind == "onnx":
         from index.onnx_encoder import OnnxEncoder
 
-        return OnnxEncoder.from_index(folder, threads)
+        return OnnxEncoder.from_index(folder, threads, spin)
     if kind == "hash":
         from index.hash_encoder import HashEncoder
 

@@ -53,7 +53,7 @@ def write_spec(folder: Path, spec: EncoderSpec) -> None:
 class OnnxEncoder:
     """ONNX Runtime over an exported sentence-transformers model (see the module docstring)."""
 
-    def __init__(self, folder: Path, threads: int = 2) -> None:
+    def __init__(self, folder: Path, threads: int = 2, spin: bool = True) -> None:
         import onnxruntime as ort
         from onnxruntime.capi import onnxruntime_pybind11_state as state
         from tokenizers import Tokenizer
@@ -64,6 +64,9 @@ class OnnxEncoder:
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+            # Spinning threads wait for work by burning a core: quicker for one encode on an idle machine,
+            # but under concurrent requests they take the cores the request threads need (eval/README.md)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
             self.session = ort.InferenceSession(str(self.folder / MODEL_FILE), options,
                                                 providers=["CPUExecutionProvider"])
         except (OSError, KeyError, ValueError, TypeError, state.Fail, state.InvalidProtobuf, state.NoSuchFile,
@@ -82,13 +85,13 @@ class OnnxEncoder:
         self.threads = threads
 
     @classmethod
-    def from_index(cls, index_folder: Path, threads: int = 2) -> OnnxEncoder:
+    def from_index(cls, index_folder: Path, threads: int = 2, spin: bool = True) -> OnnxEncoder:
         """The encoder stored in an index folder (whose files read_folder has checked against the manifest)."""
         folder = index_folder / ENCODER_DIR
         missing = [name for name in ENCODER_FILES if not (folder / name).is_file()]
         if missing:
             raise IndexCorrupt(f"The index at {index_folder} lacks {ENCODER_DIR}/{missing[0]}; {REBUILD}.")
-        return cls(folder, threads)
+        return cls(folder, threads, spin)
 
     def dictionary(self) -> frozenset[str]:
         """Whole words of the tokenizer's vocabulary (lower case): the words the model knows."""

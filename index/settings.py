@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(
         default=2, ge=1, le=64, description="ONNX Runtime threads for one encode (intra-op), serving and building"
     )
+    encoder_spin: bool = Field(
+        default=False, description="let the server's ONNX Runtime threads busy-wait between operations (off: they "
+        "sleep, leaving the cores to the request threads)",
+    )
     ask_max_batch: int = Field(
         default=16, ge=1, le=256, description="questions the server encodes together in one batch at most"
     )

@@ -154,7 +154,7 @@ class Answerer:
         manifest = read_manifest(settings.index_dir)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verbatim-load") as loading:
             encoder = loading.submit(index_encoder, resolve(settings.index_dir), manifest.encoder, manifest.dim,
-                                     settings.encoder_threads)
+                                     settings.encoder_threads, settings.encoder_spin)
             index = read_folder(settings.index_dir)
             parser = Parser(settings.spacy_pipeline)
             return cls(index, encoder.result(), settings, parser=parser)

@@ -83,3 +83,14 @@ def test_the_server_process_loads_spacy_without_its_command_line() -> None:
     code = "from server.lean import refuse_unused_imports; refuse_unused_imports(); import spacy; spacy.info()"
     refused = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert refused.returncode != 0 and "python -m spacy info" in refused.stderr
+
+
+def test_the_servers_encoder_threads_sleep_unless_told_to_spin(seed_settings, seed_index) -> None:  # type: ignore[no-untyped-def]
+    from server.answerer import Answerer
+
+    def spinning(answerer: Answerer) -> str:
+        options = answerer.embedder.session.get_session_options()  # type: ignore[attr-defined]
+        return str(options.get_session_config_entry("session.intra_op.allow_spinning"))
+
+    assert spinning(Answerer.load(seed_settings)) == "0"
+    assert spinning(Answerer.load(seed_settings.model_copy(update={"encoder_spin": True}))) == "1"
