@@ -169,12 +169,18 @@ def pieces_from(data: IndexData, annotator: str) -> dict[str, Piece]:
     by another pipeline than `annotator` are dropped, to be made again."""
     found: dict[str, Piece] = {}
     notes = data.annotations if data.manifest.annotator == annotator else []
+    # each article's rows in one pass over the sentences and passages: a pass per article was
+    # quadratic (most of a +100 build at 10,000 articles)
+    rows: dict[str, tuple[list[int], list[int]]] = {doc_id: ([], []) for doc_id in data.articles}
+    for i, s in enumerate(data.sentences):
+        rows[s.doc_id][0].append(i)
+    for i, p in enumerate(data.passages):
+        rows[p.doc_id][1].append(i)
     for doc_id, article in data.articles.items():
         recorded = data.manifest.article_hashes.get(doc_id)
         if recorded != article.sha256 or hashlib.sha256(article.text.encode("utf-8")).hexdigest() != recorded:
             continue
-        s_idx = [i for i, s in enumerate(data.sentences) if s.doc_id == doc_id]
-        p_idx = [i for i, p in enumerate(data.passages) if p.doc_id == doc_id]
+        s_idx, p_idx = rows[doc_id]
         base = s_idx[0] if s_idx else 0
         passages = [replace(data.passages[i], first_sentence=data.passages[i].first_sentence - base,
                             last_sentence=data.passages[i].last_sentence - base) for i in p_idx]
@@ -250,7 +256,9 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     fresh, kept = None, None
     if previous is not None:
         fresh, kept = carried_over(pieces, previous.neighbours, len(sentences))
-    near = Neighbours.of(neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept), len(sentences))
+    graph = sentence_ann if sentence_spec.kind == "hnsw" else None
+    near = Neighbours.of(neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept, graph, match),
+                         len(sentences))
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, context_vectors,
                      faiss_index, bm25, near, skipped, lex, annotations, sentence_ann, match)
 

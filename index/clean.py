@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from index.records import Span
 
@@ -55,7 +57,7 @@ class Line:
     text: str
     blank_before: bool
 
-    @property
+    @cached_property  # asked for several times per line
     def words(self) -> int:
         return len(WORD.findall(self.text))
 
@@ -77,6 +79,7 @@ def lines_of(text: str) -> list[Line]:
     return found
 
 
+@lru_cache(maxsize=4096)
 def script_of(ch: str) -> str:
     """A coarse script name: the first word of the character's Unicode name (LATIN, CJK, ARABIC, ...)."""
     try:
@@ -85,24 +88,29 @@ def script_of(ch: str) -> str:
         return "UNKNOWN"
 
 
+def letter_scripts(text: str) -> Counter[str]:
+    """How many letters of `text` each script has: each distinct character named once, not every one
+    (naming every character was most of a build's cleaning time)."""
+    counts: Counter[str] = Counter()
+    for ch, n in Counter(text).items():
+        if ch.isalpha():
+            counts[script_of(ch)] += n
+    return counts
+
+
 def dominant_script(text: str) -> str:
     if text.isascii():  # every ASCII letter is LATIN: no need to name each one
         return "LATIN"
-    counts: dict[str, int] = {}
-    for ch in text:
-        if ch.isalpha():
-            script = script_of(ch)
-            counts[script] = counts.get(script, 0) + 1
+    counts = letter_scripts(text)
     return max(counts, key=lambda s: counts[s]) if counts else "LATIN"
 
 
 def script_share(text: str, script: str) -> float:
     if text.isascii():
         return float(script == "LATIN" and any(ch.isalpha() for ch in text))
-    letters = [ch for ch in text if ch.isalpha()]
-    if not letters:
-        return 0.0
-    return sum(1 for ch in letters if script_of(ch) == script) / len(letters)
+    counts = letter_scripts(text)
+    letters = sum(counts.values())
+    return counts[script] / letters if letters else 0.0
 
 
 def is_prose(line: Line, next_line: Line | None = None) -> bool:
@@ -194,6 +202,8 @@ MARKUP_DEBRIS = re.compile(r"""\s*(?:<[^<>\n]{1,300}>|(?:href=)?["'“”]?[^\s"
 
 def without_markup(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """text[start:end] with markup debris left out: the pieces between, in order (select, never rewrite)."""
+    if text.find(">", start, end) < 0:  # every piece of debris ends with ">": most lines have none
+        return [(start, end)] if text[start:end].strip() else []
     pieces = []
     pos = start
     for m in MARKUP_DEBRIS.finditer(text, start, end):

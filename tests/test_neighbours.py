@@ -97,3 +97,19 @@ def test_a_build_adding_a_copy_finds_it_from_the_old_articles(tmp_path: Path) ->
         twin = original[(data.sentences[i].start, data.sentences[i].end)]
         assert twin in [n.sentence for n in data.neighbours[i]]  # the new sentence finds its original
         assert i in [n.sentence for n in data.neighbours[twin]]  # and the original now has the copy
+
+
+def test_through_the_sentence_graph_nearly_all_pairs_are_found_with_exact_scores() -> None:
+    from index.ann import AnnSpec, build_ann
+
+    sentences, vectors = corpus(2000, seed=5)
+    expected = brute(sentences, vectors)
+    graph = build_ann(vectors, AnnSpec("hnsw", 32, 80, 128))
+    found = neighbours_of(sentences, vectors, 100, graph=graph, graph_vectors=vectors)
+    pairs = {(i, n.sentence) for i, v in expected.items() for n in v}
+    got = {(i, n.sentence) for i, v in found.items() for n in v}
+    assert len(pairs) > 500 and len(got & pairs) >= 0.95 * len(pairs)
+    sims = vectors @ vectors.T
+    assert all(abs(n.similarity - sims[i, n.sentence]) < 1e-5 and n.similarity >= NEIGHBOUR_FLOOR
+               and sentences[n.sentence].doc_id != sentences[i].doc_id for i, v in found.items() for n in v)
+    assert all([n.similarity for n in v] == sorted((n.similarity for n in v), reverse=True) for v in found.values())
