@@ -19,6 +19,7 @@ from index.annotate import Annotation, annotate, load_pipeline, pipeline_version
 from index.checkpoint import Checkpoint, sentence_key
 from index.chunk import chunk
 from index.clean import clean
+from index.columns import tabulate
 from index.encoder import Encoder
 from index.errors import IndexMismatch, IndexWriteFailed, NoUsableArticles, VerbatimError
 from index.hash_encoder import KIND as HASH_KIND
@@ -169,18 +170,15 @@ def pieces_from(data: IndexData, annotator: str) -> dict[str, Piece]:
     by another pipeline than `annotator` are dropped, to be made again."""
     found: dict[str, Piece] = {}
     notes = data.annotations if data.manifest.annotator == annotator else []
-    # each article's rows in one pass over the sentences and passages: a pass per article was
-    # quadratic (most of a +100 build at 10,000 articles)
-    rows: dict[str, tuple[list[int], list[int]]] = {doc_id: ([], []) for doc_id in data.articles}
-    for i, s in enumerate(data.sentences):
-        rows[s.doc_id][0].append(i)
-    for i, p in enumerate(data.passages):
-        rows[p.doc_id][1].append(i)
-    for doc_id, article in data.articles.items():
+    # each article's rows from the columns (a pass over every sentence per article was quadratic: most
+    # of a +100 build at 10,000 articles)
+    passage_bounds = np.searchsorted(data.passages.doc, np.arange(len(data.articles) + 1))
+    for k, (doc_id, article) in enumerate(data.articles.items()):
         recorded = data.manifest.article_hashes.get(doc_id)
         if recorded != article.sha256 or hashlib.sha256(article.text.encode("utf-8")).hexdigest() != recorded:
             continue
-        s_idx, p_idx = rows[doc_id]
+        s_idx = list(data.sentences.of_article(doc_id))
+        p_idx = list(range(int(passage_bounds[k]), int(passage_bounds[k + 1])))
         base = s_idx[0] if s_idx else 0
         passages = [replace(data.passages[i], first_sentence=data.passages[i].first_sentence - base,
                             last_sentence=data.passages[i].last_sentence - base) for i in p_idx]
@@ -259,7 +257,8 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     graph = sentence_ann if sentence_spec.kind == "hnsw" else None
     near = Neighbours.of(neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept, graph, match),
                          len(sentences))
-    return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors, context_vectors,
+    s_table, p_table = tabulate(articles, sentences, passages)
+    return IndexData(manifest, articles, s_table, p_table, passage_vectors, sentence_vectors, context_vectors,
                      faiss_index, bm25, near, skipped, lex, annotations, sentence_ann, match)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from index.ann import AnnSpec, configure
 from index.annotate import Annotation
+from index.columns import LazyLines, PassageTable, SentenceTable, TermTable, tables, tabulate
 from index.errors import IndexCorrupt, IndexMismatch
 from index.integrity import MANIFEST, FileSums, checksums, problems, record_stats, sync_tree
 from index.records import Article, Metadata, Neighbour, Neighbours, Passage, Sentence, Skipped
@@ -31,7 +32,10 @@ from index.text import Lexicon, lexical_version
 #    records the kind (flat or HNSW) and parameters of it and of passages.faiss.
 # 8: match_vectors.npy (the blend the sentence index holds), every vector file mapped from disk rather than
 #    read, and the neighbours as arrays (neighbours.npz) instead of JSON.
-FORMAT_VERSION = 8
+# 9: sentences and passages as columns (spans.npz, with each sentence's place in its article, the sentence
+#    before it and its first passage), the sentences' terms as ids (terms.npz): no Python object per
+#    sentence in a server (index.columns).
+FORMAT_VERSION = 9
 OLDEST_REUSABLE = 5  # the builder reuses the vectors of an index this old (it has checksums to verify)
 
 
@@ -62,8 +66,8 @@ class IndexData:
 
     manifest: Manifest
     articles: dict[str, Article]
-    sentences: list[Sentence]
-    passages: list[Passage]
+    sentences: SentenceTable  # each article's together, in the order of `articles`
+    passages: PassageTable
     passage_vectors: np.ndarray  # (passages, dim) float32, unit length
     sentence_vectors: np.ndarray  # (sentences, dim) float32, unit length
     context_vectors: np.ndarray  # (sentences, dim): each sentence embedded with its neighbours
@@ -89,37 +93,20 @@ def _read_jsonl(path: Path) -> list[Any]:
     return json.loads("[" + ",".join(lines) + "]") if lines else []
 
 
-class LazyAnnotations(Sequence[Annotation]):
-    """The sentences' annotations, each parsed from its line when asked for: a server that reads few
-    (or none) does not pay for building every one at start."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self._lines = lines
-
-    def __len__(self) -> int:
-        return len(self._lines)
-
-    @typing.overload
-    def __getitem__(self, i: int) -> Annotation: ...
-    @typing.overload
-    def __getitem__(self, i: slice) -> list[Annotation]: ...
-    def __getitem__(self, i: int | slice) -> Annotation | list[Annotation]:
-        if isinstance(i, slice):
-            return [Annotation.from_row(json.loads(line)) for line in self._lines[i]]
-        return Annotation.from_row(json.loads(self._lines[i]))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
+def _annotations(path: Path) -> LazyLines:
+    """The sentences' annotations, each parsed from its line (mapped from disk) when asked for."""
+    notes = LazyLines(path, lambda line: Annotation.from_row(json.loads(line)))
+    if len(notes):  # a damaged file is refused at load, as an eagerly read one would be
+        notes[0], notes[len(notes) - 1]  # noqa: B018
+    return notes
 
 
-def _lazy_annotations(path: Path) -> LazyAnnotations:
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if lines:  # a damaged file is refused at load, as an eagerly read one would be
-        Annotation.from_row(json.loads(lines[0]))
-        Annotation.from_row(json.loads(lines[-1]))
-    return LazyAnnotations(lines)
+def span_columns(sentences: SentenceTable, passages: PassageTable) -> dict[str, np.ndarray]:
+    """What spans.npz holds: the tables' columns."""
+    return {"s_doc": sentences.doc, "s_start": sentences.start, "s_end": sentences.end,
+            "s_heading": sentences.heading, "s_block": sentences.block, "s_position": sentences.position,
+            "s_previous": sentences.previous, "s_home": sentences.home, "p_doc": passages.doc,
+            "p_start": passages.start, "p_end": passages.end, "p_first": passages.first, "p_last": passages.last}
 
 
 def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | None = None) -> Manifest:
@@ -134,10 +121,7 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
         for a in data.articles.values()
     ])
     crash_point("articles-written")
-    _jsonl(folder / "sentences.jsonl", [[s.doc_id, s.start, s.end, int(s.heading), s.block] for s in data.sentences])
-    _jsonl(folder / "passages.jsonl", [
-        [p.doc_id, p.start, p.end, p.first_sentence, p.last_sentence] for p in data.passages
-    ])
+    np.savez(folder / "spans.npz", **span_columns(data.sentences, data.passages))  # type: ignore[arg-type]
     np.save(folder / "passage_vectors.npy", data.passage_vectors)
     np.save(folder / "sentence_vectors.npy", data.sentence_vectors)
     np.save(folder / "context_vectors.npy", data.context_vectors)
@@ -151,8 +135,10 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
         np.save(folder / "match_vectors.npy", data.match_vectors)
     (folder / "skipped.json").write_text(json.dumps([asdict(s) for s in data.skipped], ensure_ascii=False))
     lex = data.lexicon
+    terms = lex.sentence_terms if isinstance(lex.sentence_terms, TermTable) else TermTable.of(lex.sentence_terms)
+    np.savez(folder / "terms.npz", starts=terms.starts, ids=terms.ids)
     (folder / "lexicon.json").write_text(json.dumps({
-        "sentence_terms": [sorted(t) for t in lex.sentence_terms], "document_frequency": lex.document_frequency,
+        "sentence_vocabulary": terms.vocabulary, "document_frequency": lex.document_frequency,
         "passages": lex.passages, "words": dict(lex.words)}, ensure_ascii=False))
     _jsonl(folder / "annotations.jsonl", [a.to_row() for a in data.annotations])
     if also is not None:
@@ -263,14 +249,7 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
                 raise TypeError("an article row lacks a string doc_id, filename, text or sha256")
             meta = Metadata(**{k: row.get(k) for k in ("title", "source", "author", "published")})
             articles[row["doc_id"]] = Article(row["doc_id"], row["filename"], row["text"], row["sha256"], meta)
-        sentences = [
-            Sentence(d, s, e, articles[d].text[s:e], heading=bool(h), block=b)
-            for d, s, e, h, b in _read_jsonl(folder / "sentences.jsonl")
-        ]
-        passages = [
-            Passage(d, s, e, articles[d].text[s:e], first, last)
-            for d, s, e, first, last in _read_jsonl(folder / "passages.jsonl")
-        ]
+        sentences, passages = read_spans(folder, articles)
         # mapped, not read: a server touches the rows of the candidates it scores, not every row
         passage_vectors = np.load(folder / "passage_vectors.npy", mmap_mode="r")
         sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
@@ -285,14 +264,14 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
         for what, index in (("passages", faiss_index), ("sentences", sentence_ann)):
             if index is not None and what in manifest.ann:
                 configure(index, AnnSpec.of(manifest.ann[what], what))
-        bm25 = bm25s.BM25.load(str(folder / "bm25"))
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True)  # its score columns mapped, as the vectors
         neighbours = read_neighbours(folder, len(sentences))
         skipped = [Skipped(**s) for s in json.loads((folder / "skipped.json").read_text(encoding="utf-8"))]
         raw = json.loads((folder / "lexicon.json").read_text(encoding="utf-8"))
-        lexicon = Lexicon([frozenset(t) for t in raw["sentence_terms"]], dict(raw["document_frequency"]),
-                          int(raw["passages"]), Counter(raw["words"]))
+        lexicon = Lexicon(read_terms(folder, raw), dict(raw["document_frequency"]), int(raw["passages"]),
+                          Counter(raw["words"]))
         notes = folder / "annotations.jsonl"
-        annotations: Sequence[Annotation] = _lazy_annotations(notes) if notes.is_file() else []
+        annotations: Sequence[Annotation] = _annotations(notes) if notes.is_file() else []
     except (OSError, EOFError, LookupError, ValueError, TypeError, AttributeError, RuntimeError,
             zipfile.BadZipFile) as exc:
         # LookupError: a key or row missing; ValueError: not UTF-8, not JSON, a truncated .npy
@@ -316,6 +295,31 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
                      match)
 
 
+def read_spans(folder: Path, articles: dict[str, Article]) -> tuple[SentenceTable, PassageTable]:
+    """spans.npz, or an older format's sentences.jsonl and passages.jsonl (for the builder to reuse)."""
+    arrays = folder / "spans.npz"
+    if arrays.is_file() or not (folder / "sentences.jsonl").is_file():
+        with np.load(arrays, allow_pickle=False) as found:
+            return tables(articles, {k: found[k] for k in found.files})
+    sentences = [Sentence(d, s, e, articles[d].text[s:e], heading=bool(h), block=b)
+                 for d, s, e, h, b in _read_jsonl(folder / "sentences.jsonl")]
+    passages = [Passage(d, s, e, articles[d].text[s:e], first, last)
+                for d, s, e, first, last in _read_jsonl(folder / "passages.jsonl")]
+    return tabulate(articles, sentences, passages)
+
+
+def read_terms(folder: Path, raw: dict[str, Any]) -> Sequence[frozenset[str]]:
+    """terms.npz with lexicon.json's vocabulary, or an older format's term lists in lexicon.json."""
+    if "sentence_terms" in raw and not (folder / "terms.npz").is_file():
+        return [frozenset(t) for t in raw["sentence_terms"]]
+    with np.load(folder / "terms.npz", allow_pickle=False) as found:
+        table = TermTable(list(raw["sentence_vocabulary"]), found["starts"], found["ids"])
+    problem = table.problem()
+    if problem:
+        raise ValueError(problem)
+    return table
+
+
 def read_neighbours(folder: Path, sentences: int) -> Neighbours:
     """neighbours.npz, or an older format's neighbours.json (for the builder to reuse)."""
     arrays = folder / "neighbours.npz"
@@ -327,8 +331,8 @@ def read_neighbours(folder: Path, sentences: int) -> Neighbours:
                          sentences)
 
 
-def inconsistency(manifest: Manifest, articles: dict[str, Article], sentences: list[Sentence],
-                  passages: list[Passage], passage_vectors: np.ndarray, sentence_vectors: np.ndarray,
+def inconsistency(manifest: Manifest, articles: dict[str, Article], sentences: SentenceTable,
+                  passages: PassageTable, passage_vectors: np.ndarray, sentence_vectors: np.ndarray,
                   context_vectors: np.ndarray, faiss_index: Any, lexicon: Lexicon) -> str | None:
     """What does not fit together in a loaded index (None when all of it does)."""
     for name, vectors, rows in (("passage", passage_vectors, len(passages)),
@@ -344,10 +348,30 @@ def inconsistency(manifest: Manifest, articles: dict[str, Article], sentences: l
                                                          manifest.sentences) != (len(articles), len(passages),
                                                                                  len(sentences)):
         return "the manifest's counts or article ids differ from the files"
-    spans_ok = all(0 <= s.start <= s.end <= len(articles[s.doc_id].text) for s in sentences) and all(
-        0 <= p.start <= p.end <= len(articles[p.doc_id].text) and 0 <= p.first_sentence <= p.last_sentence
-        < len(sentences) for p in passages)
-    return None if spans_ok else "a span points outside its article"
+    return span_problem(articles, sentences, passages)
+
+
+def span_problem(articles: dict[str, Article], sentences: SentenceTable, passages: PassageTable) -> str | None:
+    """What is wrong with the span columns (None when every span lies inside its article)."""
+    lengths = np.fromiter((len(a.text) for a in articles.values()), dtype=np.int64, count=len(articles))
+    n = len(sentences)
+    columns = (sentences.doc, sentences.start, sentences.end, sentences.heading, sentences.block,
+               sentences.position, sentences.previous, sentences.home)
+    passage_columns = (passages.start, passages.end, passages.first, passages.last)
+    if any(c.ndim != 1 or len(c) != n for c in columns) or any(
+            c.ndim != 1 or len(c) != len(passages) for c in passage_columns):
+        return "the span columns differ in length"
+    for doc in (sentences.doc, passages.doc):
+        if len(doc) and (int(doc.min()) < 0 or int(doc.max()) >= len(articles) or np.any(np.diff(doc) < 0)):
+            return "the sentences or passages are not grouped by article"
+    for doc, start, end in ((sentences.doc, sentences.start, sentences.end),
+                            (passages.doc, passages.start, passages.end)):
+        if len(doc) and (np.any(start < 0) or np.any(start > end) or np.any(end > lengths[doc])):
+            return "a span points outside its article"
+    first, last = passages.first, passages.last
+    if len(first) and (np.any(first < 0) or np.any(first > last) or np.any(last >= n)):
+        return "a passage points outside the sentences"
+    return None
 
 
 def folder_size(folder: Path) -> int:

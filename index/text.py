@@ -6,7 +6,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -78,7 +78,7 @@ class Lexicon:
     """The lexical side of an index, computed once at build time: each sentence's terms, each term's
     passage count (for IDF), and the corpus's words with their counts (for typo repair)."""
 
-    sentence_terms: list[frozenset[str]]
+    sentence_terms: Sequence[frozenset[str]]  # one per sentence (index.columns.TermTable when read back)
     document_frequency: dict[str, int]
     passages: int
     words: Counter[str]
@@ -90,7 +90,7 @@ def lexicon(sentences: Iterable[str], passages: Iterable[str]) -> Lexicon:
 
 def grow(base: Lexicon, sentences: Iterable[str], passages: Iterable[str]) -> Lexicon:
     """`base` with more sentences and passages: the lexicon of all of them (every count is a sum)."""
-    sentence_terms = base.sentence_terms + [frozenset(terms(s)) for s in sentences]
+    sentence_terms = list(base.sentence_terms) + [frozenset(terms(s)) for s in sentences]
     df: Counter[str] = Counter(base.document_frequency)
     words: Counter[str] = Counter(base.words)
     n = base.passages

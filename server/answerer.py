@@ -7,10 +7,12 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 
 from index.ann import nearest
+from index.columns import Spans
 from index.encoder import Encoder, index_encoder
 from index.errors import VerbatimError
 from index.settings import Settings
@@ -112,22 +114,11 @@ class Answerer:
         self.idf = {t: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for t, c in lexicon.document_frequency.items()}
         self.default_idf = float(np.log(1 + (n + 0.5) / 0.5))
         self.vocabulary = Vocabulary(lexicon.words, frozenset(lexicon.document_frequency), embedder.dictionary())
-        self.spans = [(p.first_sentence, p.last_sentence) for p in index.passages]
-        self.sentence_index = {(s.doc_id, s.start): i for i, s in enumerate(index.sentences)}
-        self.doc_sentences: dict[str, list[int]] = {}  # each article's sentences in text order
-        for i, s in enumerate(index.sentences):
-            self.doc_sentences.setdefault(s.doc_id, []).append(i)
-        self.position = [0] * len(index.sentences)  # each sentence's place in its article
-        self.previous = [-1] * len(index.sentences)  # and the one before it there
-        for ids in self.doc_sentences.values():
-            for n, i in enumerate(ids):
-                self.position[i] = n
-                self.previous[i] = ids[n - 1] if n else -1
+        # per sentence, arrays the build saved (index.columns), not lists made here at every start
+        self.spans = Spans(index.passages)
+        self.position = cast(Sequence[int], index.sentences.position)  # each sentence's place in its article
+        self.previous = cast(Sequence[int], index.sentences.previous)  # and the one before it there (-1)
         self.texts = {doc_id: a.text for doc_id, a in index.articles.items()}
-        self.home: dict[int, int] = {}  # sentence -> the first passage holding it
-        for n, p in enumerate(index.passages):
-            for i in range(p.first_sentence, p.last_sentence + 1):
-                self.home.setdefault(i, n)
         # the build's blend, mapped from disk, when it is the one weighted here
         same = self.weights.context == index.manifest.ann.get("sentences", {}).get("context")
         stored = index.match_vectors if same else None
@@ -231,7 +222,7 @@ class Answerer:
         said: set[int] = set()
         sentences = self.index.sentences
         for doc_id, start, end in spans:
-            ids = self.doc_sentences.get(doc_id, [])
+            ids = sentences.of_article(doc_id)
             inside = [j for j, i in enumerate(ids) if sentences[i].start < end and sentences[i].end > start]
             if inside:
                 said.update(ids[j] for j in inside)
@@ -525,10 +516,12 @@ class Answerer:
         top = max((h.score for h in hits), default=0.0)
         lead: dict[int, Hit] = {}
         for quote in quotes:
-            i = self.sentence_index[(quote.doc_id, quote.start)]  # a quote starts where a sentence starts
+            found = self.index.sentences.find(quote.doc_id, quote.start)  # a quote starts where a sentence starts
+            assert found is not None, f"no sentence starts at {quote.doc_id}:{quote.start}"
+            i, home = found, int(self.index.sentences.home[found])
             hit = next((h for h in hits if self.spans[h.passage][0] <= i <= self.spans[h.passage][1]), None)
-            if hit is None and i in self.home:
-                hit = Hit(self.home[i], 0.0)  # not retrieved by fusion: no retrieval score of its own
+            if hit is None and home >= 0:
+                hit = Hit(home, 0.0)  # not retrieved by fusion: no retrieval score of its own
             if hit is not None and hit.passage not in lead:
                 lead[hit.passage] = replace(hit, score=max(hit.score, top))
         return list(lead.values()) + [h for h in hits if h.passage not in lead]
@@ -538,7 +531,7 @@ class Answerer:
         return RetrievedPassage(p.doc_id, self.title(p.doc_id), p.id, p.text, p.start, p.end, round(hit.score, 4))
 
 
-def boost_by_sentence(hits: list[Hit], vectors: np.ndarray, qvec: np.ndarray, spans: list[tuple[int, int]],
+def boost_by_sentence(hits: list[Hit], vectors: np.ndarray, qvec: np.ndarray, spans: Sequence[tuple[int, int]],
                       share: float) -> list[Hit]:
     """Re-rank passages by their fused score blended with their best sentence's match (`vectors`: the
     sentences' match vectors; only the hits' rows are used): a passage with one sentence that answers

@@ -58,7 +58,7 @@ def differs(a: str, b: str, similarity: float, threshold: float) -> bool:
     return similarity >= threshold and differ(a, b)
 
 
-def pool_of(hits: list[Hit], spans: list[tuple[int, int]], nearest: Sequence[int] = (),
+def pool_of(hits: list[Hit], spans: Sequence[tuple[int, int]], nearest: Sequence[int] = (),
             context: Sequence[int] = ()) -> Pool:
     """The candidate sentences: every sentence of the hit passages, the `nearest` ones, and `context`
     (the sentences around the previous turn's quotes, which a follow-up such as "why not?" often
@@ -119,9 +119,9 @@ class HandScore:
 
 def candidates(
     pool: Pool,
-    sentences: list[Sentence],
+    sentences: Sequence[Sentence],
     sentence_vectors: np.ndarray,
-    sentence_terms: list[frozenset[str]],
+    sentence_terms: Sequence[frozenset[str]],
     query_vector: np.ndarray,
     question_terms: dict[str, float],
     wanted: Want | None,
@@ -174,7 +174,7 @@ def learned(pool: Pool, rows: np.ndarray, ranker: Ranker, off: frozenset[str] = 
 
 def select(
     ranked: list[Candidate],
-    sentences: list[Sentence],
+    sentences: Sequence[Sentence],
     sentence_vectors: np.ndarray,
     max_quotes: int,
     duplicate_similarity: float,
@@ -206,7 +206,7 @@ def select(
     return chosen, twins
 
 
-def merge_adjacent(chosen: list[Candidate], sentences: list[Sentence]) -> list[list[Candidate]]:
+def merge_adjacent(chosen: list[Candidate], sentences: Sequence[Sentence]) -> list[list[Candidate]]:
     """Group chosen sentences that follow each other in one article block, so one quote spans them.
     Groups keep the order of their best member."""
     groups: list[list[Candidate]] = []
@@ -236,7 +236,7 @@ WHY_Q = re.compile(r"\b(why|what (made|makes|caused|causes|drove|drives|explains
                    re.IGNORECASE)
 
 
-def with_context(ids: list[int], sentences: list[Sentence], question: str,
+def with_context(ids: list[int], sentences: Sequence[Sentence], question: str,
                  scores: dict[int, float] | None = None, follow: float = 1.01) -> list[int]:
     """Widen a quote by one neighbour when the answer spans it: a sentence that opens with a
     consequence ("As a result, ...") or points back ("It ...", "The latter ...") needs the sentence

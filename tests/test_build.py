@@ -128,7 +128,7 @@ def test_mismatched_or_broken_index_refused(tmp_path: Path, embedder: OnnxEncode
     with pytest.raises(IndexMismatch, match="rebuild"):
         read_folder(settings.index_dir)
     path.write_text(json.dumps(raw))
-    (settings.index_dir / "passages.jsonl").write_text("not json\n")
+    (settings.index_dir / "spans.npz").write_text("not an archive\n")
     with pytest.raises(IndexCorrupt, match="rebuild"):
         read_folder(settings.index_dir)
     with pytest.raises(IndexNotFound, match="python -m index build"):

@@ -193,6 +193,8 @@ def npz(**arrays: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+SPAN_COLUMNS = ("s_doc", "s_start", "s_end", "s_heading", "s_block", "s_position", "s_previous", "s_home", "p_doc",
+                "p_start", "p_end", "p_first", "p_last")
 CONSISTENT_DAMAGES: dict[str, tuple[str, bytes]] = {
     "neighbours not an archive": ("neighbours.npz", b"PK\x03\x04 not a zip"),
     "neighbours not arrays": ("neighbours.npz", b'{"0": "abc"}'),
@@ -205,9 +207,12 @@ CONSISTENT_DAMAGES: dict[str, tuple[str, bytes]] = {
     "lexicon a list": ("lexicon.json", b"[1, 2]"),
     "articles rows of lists": ("articles.jsonl", b"[1, 2, 3]\n"),
     "article text a number": ("articles.jsonl", b'{"doc_id": "a", "filename": "a", "text": 5, "sha256": "x"}\n'),
-    "sentences of strings": ("sentences.jsonl", b'["a", "b", "c", "d", "e"]\n'),
-    "passages short rows": ("passages.jsonl", b"[1]\n"),
-    "passages not UTF-8": ("passages.jsonl", b"\xff\xfe\n"),
+    "spans not an archive": ("spans.npz", b"PK\x03\x04 not a zip"),
+    "spans lacking columns": ("spans.npz", npz(s_doc=np.zeros(3, np.int32))),
+    "spans of strings": ("spans.npz", npz(**{k: np.array(["a", "b"]) for k in SPAN_COLUMNS})),
+    "spans outside their articles": ("spans.npz", npz(**{k: np.full(3, 10 ** 9, np.int64) for k in SPAN_COLUMNS})),
+    "terms that do not fit": ("terms.npz", npz(starts=np.zeros(3, np.int64), ids=np.zeros(0, np.int32))),
+    "terms not an archive": ("terms.npz", b"not a zip"),
     "vectors truncated": ("passage_vectors.npy", npy(np.zeros((3, 384), np.float32))[:-100]),
     "vectors too few": ("sentence_vectors.npy", npy(np.zeros((3, 384), np.float32))),
     "vectors of another dimension": ("context_vectors.npy", npy(np.zeros((3, 12), np.float32))),
@@ -358,3 +363,13 @@ def test_the_server_never_fills_a_named_index_folder_from_the_default_articles(t
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
     assert f"python -m index build --articles DIR --out {named}" in result.stderr
     assert not named.exists()
+
+
+@pytest.mark.parametrize("column, value", [("s_end", 10 ** 9), ("p_start", -1), ("p_last", 10 ** 9),
+                                           ("s_doc", 10 ** 6)])
+def test_span_columns_pointing_outside_are_refused(copy_of_seed: Path, column: str, value: int) -> None:
+    with np.load(copy_of_seed / "spans.npz") as found:
+        columns = {k: found[k].copy() for k in found.files}
+    columns[column][len(columns[column]) // 2] = value
+    rewrite(copy_of_seed, "spans.npz", npz(**columns))
+    assert "outside" in refused(copy_of_seed) or "grouped" in refused(copy_of_seed)

@@ -1,0 +1,239 @@
+"""Sentences, passages and their terms held as columns of numbers rather than one Python object each.
+
+An index of 100,000 articles has about 3.5 million sentences: as objects (each with its text sliced out,
+its term set and its annotation line) they took about 1 KB apiece and most of a server's start. Here
+each is a row of arrays saved by the builder (`spans.npz`, `terms.npz`), and a `Sentence`, `Passage` or
+term set is made only when someone asks for that row, so the many readers see the same sequences as
+before.
+"""
+
+from __future__ import annotations
+
+import mmap
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from index.records import Article, Passage, Sentence
+
+__all__ = ["LazyLines", "PassageTable", "SentenceTable", "Spans", "TermTable", "article_layout", "spans_arrays",
+           "tables", "tabulate"]
+
+
+T = TypeVar("T")
+
+
+class _Rows(Sequence[T]):
+    """A read-only sequence of rows made on demand by `_row`; equal to any sequence of equal rows."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _row(self, i: int) -> T:
+        raise NotImplementedError
+
+    @typing.overload
+    def __getitem__(self, i: int) -> T: ...
+    @typing.overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        if isinstance(i, slice):
+            return [self._row(j) for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"row {i} of {n}")
+        return self._row(int(i) % n)
+
+    def __iter__(self) -> Iterator[T]:
+        return (self._row(j) for j in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and all(
+            a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class SentenceTable(_Rows[Sentence]):
+    """The index's sentences: article number, start, end, heading and block per row; the text of row i
+    sliced from its article when asked for."""
+
+    def __init__(self, doc_ids: list[str], articles: Mapping[str, Article], columns: Mapping[str, np.ndarray]) -> None:
+        self.doc_ids = doc_ids
+        self.articles = articles
+        self.doc, self.start, self.end = columns["s_doc"], columns["s_start"], columns["s_end"]
+        self.heading, self.block = columns["s_heading"], columns["s_block"]
+        # each sentence's place in its article, the sentence before it there (-1: none), and the first
+        # passage holding it (-1: none)
+        self.position, self.previous, self.home = columns["s_position"], columns["s_previous"], columns["s_home"]
+        self._bounds = np.searchsorted(self.doc, np.arange(len(doc_ids) + 1))  # rows of article k: [b[k], b[k+1])
+        self._number = {d: k for k, d in enumerate(doc_ids)}
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    def of_article(self, doc_id: str) -> range:
+        """The rows of an article's sentences, in text order (empty for an unknown article)."""
+        k = self._number.get(doc_id)
+        return range(0) if k is None else range(int(self._bounds[k]), int(self._bounds[k + 1]))
+
+    def find(self, doc_id: str, start: int) -> int | None:
+        """The row of the article's sentence starting at `start`, if there is one."""
+        rows = self.of_article(doc_id)
+        j = rows.start + int(np.searchsorted(self.start[rows.start: rows.stop], start))
+        return j if j < rows.stop and int(self.start[j]) == start else None
+
+    def _row(self, i: int) -> Sentence:
+        doc_id = self.doc_ids[self.doc[i]]
+        start, end = int(self.start[i]), int(self.end[i])
+        return Sentence(doc_id, start, end, self.articles[doc_id].text[start:end], bool(self.heading[i]),
+                        int(self.block[i]))
+
+
+class PassageTable(_Rows[Passage]):
+    """The index's passages: article number, start, end and first and last sentence per row."""
+
+    def __init__(self, doc_ids: list[str], articles: Mapping[str, Article], columns: Mapping[str, np.ndarray]) -> None:
+        self.doc_ids = doc_ids
+        self.articles = articles
+        self.doc, self.start, self.end = columns["p_doc"], columns["p_start"], columns["p_end"]
+        self.first, self.last = columns["p_first"], columns["p_last"]
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    def _row(self, i: int) -> Passage:
+        doc_id = self.doc_ids[self.doc[i]]
+        start, end = int(self.start[i]), int(self.end[i])
+        return Passage(doc_id, start, end, self.articles[doc_id].text[start:end], int(self.first[i]),
+                       int(self.last[i]))
+
+
+class Spans(_Rows[tuple[int, int]]):
+    """Passage p's (first, last) sentence rows."""
+
+    def __init__(self, passages: PassageTable) -> None:
+        self.first, self.last = passages.first, passages.last
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def _row(self, i: int) -> tuple[int, int]:
+        return int(self.first[i]), int(self.last[i])
+
+
+def tables(articles: Mapping[str, Article], columns: Mapping[str, np.ndarray]) -> tuple[SentenceTable, PassageTable]:
+    doc_ids = list(articles)
+    return SentenceTable(doc_ids, articles, columns), PassageTable(doc_ids, articles, columns)
+
+
+def tabulate(articles: Mapping[str, Article], sentences: Sequence[Sentence],
+             passages: Sequence[Passage]) -> tuple[SentenceTable, PassageTable]:
+    """Sentences and passages (each article's together, in the order of `articles`) as tables."""
+    return tables(articles, article_layout(sentences, passages, {d: k for k, d in enumerate(articles)}))
+
+
+class TermTable(_Rows[frozenset[str]]):
+    """Each sentence's set of terms: ids into `vocabulary`, row i's at ids[starts[i]:starts[i + 1]]."""
+
+    def __init__(self, vocabulary: list[str], starts: np.ndarray, ids: np.ndarray) -> None:
+        self.vocabulary, self.starts, self.ids = vocabulary, starts, ids
+
+    @classmethod
+    def of(cls, sets: Iterable[frozenset[str]]) -> TermTable:
+        number: dict[str, int] = {}
+        ids: list[int] = []
+        counts = [0]
+        for terms in sets:
+            ids += [number.setdefault(t, len(number)) for t in sorted(terms)]
+            counts.append(len(terms))
+        return cls(list(number), np.cumsum(counts, dtype=np.int64), np.asarray(ids, dtype=np.int32))
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def _row(self, i: int) -> frozenset[str]:
+        words = self.vocabulary
+        return frozenset(words[j] for j in self.ids[self.starts[i]: self.starts[i + 1]].tolist())
+
+    def problem(self) -> str | None:
+        s = self.starts
+        if s.ndim != 1 or not len(s) or s[0] != 0 or np.any(np.diff(s) < 0) or int(s[-1]) != len(self.ids):
+            return "the term arrays do not fit together"
+        if len(self.ids) and (int(self.ids.min()) < 0 or int(self.ids.max()) >= len(self.vocabulary)):
+            return "a term points outside the vocabulary"
+        return None
+
+
+class LazyLines(_Rows[Any]):
+    """The lines of a text file mapped from disk, each decoded and parsed by `parse` when asked for: a
+    server that reads few (or none) pays for few, and holds no line of its own."""
+
+    def __init__(self, path: Path, parse: Callable[[str], Any]) -> None:
+        self._parse = parse
+        with path.open("rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else None
+        self._ends = _line_ends(self._map) if self._map is not None else np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def _row(self, i: int) -> Any:
+        assert self._map is not None
+        start = int(self._ends[i - 1]) + 1 if i else 0
+        return self._parse(self._map[start: int(self._ends[i])].decode("utf-8"))
+
+
+def _line_ends(data: mmap.mmap, block: int = 1 << 26) -> np.ndarray:
+    """Offsets of the newlines ending each non-empty line (the writer leaves no empty ones)."""
+    found = [np.flatnonzero(np.frombuffer(data, dtype=np.uint8, count=min(block, len(data) - at), offset=at) == 10)
+             + at for at in range(0, len(data), block)]
+    ends = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    if len(data) and data[len(data) - 1] != 10:  # a last line without its newline
+        ends = np.append(ends, len(data))
+    return ends.astype(np.int64)
+
+
+def article_layout(sentences: Sequence[Sentence], passages: Sequence[Passage],
+                   doc_number: Mapping[str, int]) -> dict[str, np.ndarray]:
+    """The columns spans.npz holds: every sentence's and passage's fields, and what a server would
+    otherwise work out per sentence at start (each sentence's place in its article, the sentence before
+    it there, and the first passage holding it)."""
+    s_doc = np.fromiter((doc_number[s.doc_id] for s in sentences), dtype=np.int32, count=len(sentences))
+    columns: dict[str, np.ndarray] = {
+        "s_doc": s_doc,
+        "s_start": np.fromiter((s.start for s in sentences), dtype=np.int64, count=len(sentences)),
+        "s_end": np.fromiter((s.end for s in sentences), dtype=np.int64, count=len(sentences)),
+        "s_heading": np.fromiter((s.heading for s in sentences), dtype=bool, count=len(sentences)),
+        "s_block": np.fromiter((s.block for s in sentences), dtype=np.int32, count=len(sentences)),
+        "p_doc": np.fromiter((doc_number[p.doc_id] for p in passages), dtype=np.int32, count=len(passages)),
+        "p_start": np.fromiter((p.start for p in passages), dtype=np.int64, count=len(passages)),
+        "p_end": np.fromiter((p.end for p in passages), dtype=np.int64, count=len(passages)),
+        "p_first": np.fromiter((p.first_sentence for p in passages), dtype=np.int64, count=len(passages)),
+        "p_last": np.fromiter((p.last_sentence for p in passages), dtype=np.int64, count=len(passages)),
+    }
+    return columns | spans_arrays(columns)
+
+
+def spans_arrays(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each sentence's place among its article's sentences (in index order), the previous sentence of its
+    article (-1 for the first) and the first passage holding it (-1: none)."""
+    doc = columns["s_doc"]
+    n = len(doc)
+    order = np.argsort(doc, kind="stable")
+    sorted_doc = doc[order]
+    first_of_run = np.ones(n, dtype=bool)
+    first_of_run[1:] = sorted_doc[1:] != sorted_doc[:-1]
+    run_start = np.maximum.accumulate(np.where(first_of_run, np.arange(n), 0)) if n else np.zeros(0, dtype=np.int64)
+    position = np.empty(n, dtype=np.int32)
+    position[order] = np.arange(n) - run_start
+    previous = np.full(n, -1, dtype=np.int64)
+    previous[order[~first_of_run]] = order[np.flatnonzero(~first_of_run) - 1]
+    home = np.full(n, -1, dtype=np.int64)
+    first, last = columns["p_first"], columns["p_last"]
+    for p in range(len(first) - 1, -1, -1):  # the earliest passage wins: written last
+        home[first[p]: last[p] + 1] = p
+    return {"s_position": position, "s_previous": previous, "s_home": home}
