@@ -19,8 +19,8 @@ import numpy as np
 
 from index.records import Article, Passage, Sentence
 
-__all__ = ["LazyLines", "PassageTable", "SentenceTable", "Spans", "TermTable", "article_layout", "spans_arrays",
-           "tables", "tabulate"]
+__all__ = ["ArticleRows", "LazyLines", "PassageTable", "SentenceTable", "Spans", "TermTable", "article_layout",
+           "spans_arrays", "tables", "tabulate"]
 
 
 T = TypeVar("T")
@@ -237,3 +237,21 @@ def spans_arrays(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     for p in range(len(first) - 1, -1, -1):  # the earliest passage wins: written last
         home[first[p]: last[p] + 1] = p
     return {"s_position": position, "s_previous": previous, "s_home": home}
+
+
+class ArticleRows(Mapping[str, range]):
+    """doc_id -> the rows of its sentences, from the table's columns (no list per article)."""
+
+    def __init__(self, sentences: SentenceTable) -> None:
+        self._sentences = sentences
+
+    def __getitem__(self, doc_id: str) -> range:
+        if doc_id not in self._sentences._number:
+            raise KeyError(doc_id)
+        return self._sentences.of_article(doc_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sentences.doc_ids)
+
+    def __len__(self) -> int:
+        return len(self._sentences.doc_ids)

@@ -24,6 +24,8 @@ from index.integrity import MANIFEST, FileSums, checksums, problems, record_stat
 from index.records import Article, Metadata, Neighbour, Neighbours, Passage, Sentence, Skipped
 from index.swap import REBUILD, crash_point, resolve
 from index.text import Lexicon, lexical_version
+from index.texts import FILE as TEXTS
+from index.texts import StoredArticle, TextFile, length, write_texts
 
 # 4: the manifest records a checksum of every file (`files`) and the articles folder it was built from.
 # 5: the model is stored as ONNX in encoder/, and the manifest records where it came from (`encoder`).
@@ -34,7 +36,7 @@ from index.text import Lexicon, lexical_version
 #    read, and the neighbours as arrays (neighbours.npz) instead of JSON.
 # 9: sentences and passages as columns (spans.npz, with each sentence's place in its article, the sentence
 #    before it and its first passage), the sentences' terms as ids (terms.npz): no Python object per
-#    sentence in a server (index.columns).
+#    sentence in a server (index.columns); the articles' texts in texts.utf8, read when asked for (index.texts).
 FORMAT_VERSION = 9
 OLDEST_REUSABLE = 5  # the builder reuses the vectors of an index this old (it has checksums to verify)
 
@@ -116,9 +118,10 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
     import faiss
 
     folder.mkdir(parents=True, exist_ok=False)
+    ranges = write_texts(folder / TEXTS, data.articles.values())
     _jsonl(folder / "articles.jsonl", [
-        {"doc_id": a.doc_id, "filename": a.filename, "sha256": a.sha256, **asdict(a.meta), "text": a.text}
-        for a in data.articles.values()
+        {"doc_id": a.doc_id, "filename": a.filename, "sha256": a.sha256, **asdict(a.meta), "at": at, "bytes": size,
+         "chars": chars} for a, (at, size, chars) in zip(data.articles.values(), ranges, strict=True)
     ])
     crash_point("articles-written")
     np.savez(folder / "spans.npz", **span_columns(data.sentences, data.passages))  # type: ignore[arg-type]
@@ -243,12 +246,7 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
     folder = resolve(folder)
     verify(folder, manifest)
     try:
-        articles = {}
-        for row in _read_jsonl(folder / "articles.jsonl"):
-            if not all(isinstance(row.get(k), str) for k in ("doc_id", "filename", "text", "sha256")):
-                raise TypeError("an article row lacks a string doc_id, filename, text or sha256")
-            meta = Metadata(**{k: row.get(k) for k in ("title", "source", "author", "published")})
-            articles[row["doc_id"]] = Article(row["doc_id"], row["filename"], row["text"], row["sha256"], meta)
+        articles = read_articles(folder)
         sentences, passages = read_spans(folder, articles)
         # mapped, not read: a server touches the rows of the candidates it scores, not every row
         passage_vectors = np.load(folder / "passage_vectors.npy", mmap_mode="r")
@@ -293,6 +291,29 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
                      context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations, sentence_ann,
                      match)
+
+
+def read_articles(folder: Path) -> dict[str, Article]:
+    """articles.jsonl: from format 9 on, the texts stay in texts.utf8 until read (StoredArticle); an older
+    format's rows hold them."""
+    texts = TextFile(folder / TEXTS) if (folder / TEXTS).is_file() else None
+    articles: dict[str, Article] = {}
+    for row in _read_jsonl(folder / "articles.jsonl"):
+        if not all(isinstance(row.get(k), str) for k in ("doc_id", "filename", "sha256")):
+            raise TypeError("an article row lacks a string doc_id, filename or sha256")
+        meta = Metadata(**{k: row.get(k) for k in ("title", "source", "author", "published")})
+        if texts is None or "text" in row:
+            if not isinstance(row.get("text"), str):
+                raise TypeError("an article row lacks its text")
+            articles[row["doc_id"]] = Article(row["doc_id"], row["filename"], row["text"], row["sha256"], meta)
+            continue
+        at, size, chars = (row.get(k) for k in ("at", "bytes", "chars"))
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (at, size, chars)) or \
+                at + size > texts.size or chars > size:
+            raise ValueError(f"article {row['doc_id']!r} points outside {TEXTS}")
+        articles[row["doc_id"]] = StoredArticle(row["doc_id"], row["filename"], row["sha256"], meta, texts, at, size,
+                                                chars)
+    return articles
 
 
 def read_spans(folder: Path, articles: dict[str, Article]) -> tuple[SentenceTable, PassageTable]:
@@ -353,7 +374,7 @@ def inconsistency(manifest: Manifest, articles: dict[str, Article], sentences: S
 
 def span_problem(articles: dict[str, Article], sentences: SentenceTable, passages: PassageTable) -> str | None:
     """What is wrong with the span columns (None when every span lies inside its article)."""
-    lengths = np.fromiter((len(a.text) for a in articles.values()), dtype=np.int64, count=len(articles))
+    lengths = np.fromiter((length(a) for a in articles.values()), dtype=np.int64, count=len(articles))
     n = len(sentences)
     columns = (sentences.doc, sentences.start, sentences.end, sentences.heading, sentences.block,
                sentences.position, sentences.previous, sentences.home)

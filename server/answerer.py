@@ -18,6 +18,7 @@ from index.errors import VerbatimError
 from index.settings import Settings
 from index.store import IndexData, check_lexical, check_model, read_folder, read_manifest, resolve
 from index.text import terms
+from index.texts import ArticleTexts
 from server.abstain import Calibration, Evidence, confidence, evidence_of
 from server.byline import Titles, asks_author, author_sentences, named_sources, sources_of, without_sources
 from server.emphasis import answer_phrase, entity_phrase
@@ -118,7 +119,7 @@ class Answerer:
         self.spans = Spans(index.passages)
         self.position = cast(Sequence[int], index.sentences.position)  # each sentence's place in its article
         self.previous = cast(Sequence[int], index.sentences.previous)  # and the one before it there (-1)
-        self.texts = {doc_id: a.text for doc_id, a in index.articles.items()}
+        self.texts = ArticleTexts(index.articles)  # read when asked for, not every text at start
         # the build's blend, mapped from disk, when it is the one weighted here
         same = self.weights.context == index.manifest.ann.get("sentences", {}).get("context")
         stored = index.match_vectors if same else None

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from index.records import Article
+from index.texts import length
 from server.answerer import Answerer
 from server.catalogue import CatalogueCache, Listing, bound
 from server.feedback import FeedbackLog, feedback_record, index_stamp, now, shown_quotes
@@ -70,7 +71,7 @@ FeedbackDep = Annotated[FeedbackLog, Depends(get_feedback_log)]
 def summary(article: Article) -> ArticleSummary:
     meta = article.meta
     return ArticleSummary(doc_id=article.doc_id, title=article.title, source=meta.source, author=meta.author,
-                          published=meta.published, chars=len(article.text))
+                          published=meta.published, chars=length(article))
 
 
 def full(article: Article) -> ArticleFull:

@@ -4,6 +4,7 @@ replace, the per-sentence tables a server needs worked out at build time, and li
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +106,10 @@ def test_a_format_8_index_is_refused_and_rebuilt_without_embedding(tmp_path: Pat
     raw.pop("sentence_vocabulary")
     raw["sentence_terms"] = [sorted(t) for t in data.lexicon.sentence_terms]
     (folder / "lexicon.json").write_text(json.dumps(raw))
-    for name in ("spans.npz", "terms.npz", STATS):
+    (folder / "articles.jsonl").write_text("".join(json.dumps(
+        {"doc_id": a.doc_id, "filename": a.filename, "sha256": a.sha256, **asdict(a.meta), "text": a.text}) + "\n"
+        for a in data.articles.values()))
+    for name in ("spans.npz", "terms.npz", "texts.utf8", STATS):
         (folder / name).unlink()
     manifest = json.loads((folder / "manifest.json").read_text())
     (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 8, "files": checksums(folder)}))
@@ -113,9 +117,26 @@ def test_a_format_8_index_is_refused_and_rebuilt_without_embedding(tmp_path: Pat
         read_folder(folder)
     old = read_folder(folder, older=True)
     assert list(old.sentences) == list(data.sentences) and list(old.lexicon.sentence_terms) == list(
-        data.lexicon.sentence_terms)
+        data.lexicon.sentence_terms) and old.articles == data.articles
     report = build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
     assert (report.embedded, report.reused) == (0, len(data.articles))
     assert read_manifest(folder).format_version == FORMAT_VERSION
     again = read_folder(folder)
     assert list(again.sentences) == list(data.sentences) and again.lexicon.sentence_terms == data.lexicon.sentence_terms
+    assert again.articles == data.articles
+
+
+def test_texts_stay_on_disk_until_read(tmp_path: Path) -> None:
+    from index.records import Metadata
+    from index.texts import ArticleTexts, StoredArticle, TextFile, length, write_texts
+
+    plain = [Article("a", "a.txt", "Ünïcode — text.", "h1", Metadata(title="A")), Article("b", "b.txt", "", "h2")]
+    ranges = write_texts(tmp_path / "texts.utf8", plain)
+    source = TextFile(tmp_path / "texts.utf8")
+    stored = [StoredArticle(a.doc_id, a.filename, a.sha256, a.meta, source, *r) for a, r in zip(plain, ranges,
+                                                                                                 strict=True)]
+    assert stored == plain and [s.text for s in stored] == [a.text for a in plain]
+    assert [length(s) for s in stored] == [15, 0] and stored[0].title == "A" and "text" not in vars(stored[0])
+    assert dict(ArticleTexts({s.doc_id: s for s in stored})) == {"a": plain[0].text, "b": ""}
+    with pytest.raises(ValueError, match="outside"):
+        source.text(10, 100)

@@ -132,9 +132,9 @@ def test_verify_hashes_every_file_even_those_unchanged_since_the_build(copy_of_s
 
 
 def test_an_article_edited_inside_the_index_is_refused(copy_of_seed: Path) -> None:
-    path = copy_of_seed / "articles.jsonl"
+    path = copy_of_seed / "texts.utf8"  # the articles' texts, end to end
     path.write_text(path.read_text(encoding="utf-8").replace("Lavrov", "Lavrof", 1), encoding="utf-8")
-    assert "articles.jsonl has changed" in refused(copy_of_seed)
+    assert "texts.utf8 has changed" in refused(copy_of_seed)
 
 
 MANIFESTS: dict[str, bytes] = {
@@ -207,6 +207,12 @@ CONSISTENT_DAMAGES: dict[str, tuple[str, bytes]] = {
     "lexicon a list": ("lexicon.json", b"[1, 2]"),
     "articles rows of lists": ("articles.jsonl", b"[1, 2, 3]\n"),
     "article text a number": ("articles.jsonl", b'{"doc_id": "a", "filename": "a", "text": 5, "sha256": "x"}\n'),
+    "article past the texts": ("articles.jsonl", b'{"doc_id": "a", "filename": "a", "sha256": "x", "at": 0, '
+                               b'"bytes": 99999999, "chars": 1}\n'),
+    "article range negative": ("articles.jsonl", b'{"doc_id": "a", "filename": "a", "sha256": "x", "at": -5, '
+                               b'"bytes": 1, "chars": 1}\n'),
+    "texts truncated": ("texts.utf8", b"short"),
+    "texts empty": ("texts.utf8", b""),
     "spans not an archive": ("spans.npz", b"PK\x03\x04 not a zip"),
     "spans lacking columns": ("spans.npz", npz(s_doc=np.zeros(3, np.int32))),
     "spans of strings": ("spans.npz", npz(**{k: np.array(["a", "b"]) for k in SPAN_COLUMNS})),
@@ -265,10 +271,9 @@ def test_an_incremental_build_reuses_nothing_of_a_damaged_index(tmp_path: Path) 
 def test_an_article_whose_text_does_not_match_its_hash_is_embedded_again(tmp_path: Path) -> None:
     settings = Settings(articles_dir=articles(tmp_path / "articles", 2), index_dir=tmp_path / "index")
     hash_build(settings)
-    path = settings.index_dir / "articles.jsonl"
-    rows = [json.loads(line) for line in path.read_text().splitlines()]
-    rows[0]["text"] = rows[0]["text"].replace("May", "Mai")
-    rewrite(settings.index_dir, "articles.jsonl", "".join(json.dumps(r) + "\n" for r in rows).encode())
+    texts = (settings.index_dir / "texts.utf8").read_bytes()
+    assert b"May" in texts
+    rewrite(settings.index_dir, "texts.utf8", texts.replace(b"May", b"Mai", 1))  # the same length: in place
     report = build(settings, embedder=HashEmbedder(), progress=False)  # type: ignore[arg-type]
     assert (report.embedded, report.reused) == (1, 1)
     assert "May" in read_folder(settings.index_dir).articles["doc0"].text
