@@ -12,7 +12,7 @@ from typing import cast
 import numpy as np
 
 from index.ann import nearest
-from index.columns import Spans
+from index.columns import ArticleRows, Spans
 from index.encoder import Encoder, index_encoder
 from index.errors import VerbatimError
 from index.settings import Settings
@@ -117,6 +117,7 @@ class Answerer:
         self.vocabulary = Vocabulary(lexicon.words, frozenset(lexicon.document_frequency), embedder.dictionary())
         # per sentence, arrays the build saved (index.columns), not lists made here at every start
         self.spans = Spans(index.passages)
+        self.doc_sentences = ArticleRows(index.sentences)  # each article's sentences in text order
         self.position = cast(Sequence[int], index.sentences.position)  # each sentence's place in its article
         self.previous = cast(Sequence[int], index.sentences.previous)  # and the one before it there (-1)
         self.texts = ArticleTexts(index.articles)  # read when asked for, not every text at start
