@@ -141,42 +141,21 @@ def test_trees_are_evaluated_exactly_as_lightgbm_scores_them() -> None:
 
 
 def random_trees(seed: int, leaves: int, trees: int = 20, features: int = 5):  # type: ignore[no-untyped-def]
-    """Random trees of `leaves` leaves each as node arrays, thresholds from a few values (so rows fall on them)."""
+    """Random trees of `leaves` leaves each, as a LightGBM dump read by Trees.from_dump; thresholds from a
+    few values (so rows fall on them)."""
     from server.ranker import Trees
 
     rng = np.random.default_rng(seed)
-    feature: list[int] = []
-    threshold: list[float] = []
-    left: list[int] = []
-    right: list[int] = []
-    value: list[float] = []
-    roots = []
-    depth = 0
 
-    def grow(n: int, level: int) -> int:
-        nonlocal depth
-        i = len(feature)
-        feature.append(0)
-        threshold.append(0.0)
-        left.append(i)
-        right.append(i)
-        value.append(0.0)
+    def grow(n: int) -> dict[str, object]:
         if n == 1:
-            value[i] = float(rng.normal())
-            depth = max(depth, level)
-            return i
+            return {"leaf_value": float(rng.normal())}
         cut = int(rng.integers(1, n))
-        feature[i] = int(rng.integers(features))
-        threshold[i] = float(rng.integers(-3, 4)) / 2
-        left[i] = grow(cut, level + 1)
-        right[i] = grow(n - cut, level + 1)
-        return i
+        return {"split_feature": int(rng.integers(features)), "threshold": float(rng.integers(-3, 4)) / 2,
+                "decision_type": "<=", "left_child": grow(cut), "right_child": grow(n - cut)}
 
-    for _ in range(trees):
-        roots.append(grow(leaves, 0))
-    names = tuple(f"f{i}" for i in range(features))
-    return Trees(names, (0.0,) * features, np.array(feature), np.array(threshold), np.array(left), np.array(right),
-                 np.array(value), np.array(roots), depth)
+    dump = {"tree_info": [{"tree_structure": grow(leaves)} for _ in range(trees)]}
+    return Trees.from_dump([f"f{i}" for i in range(features)], [0.0] * features, dump)
 
 
 @pytest.mark.parametrize("leaves", [1, 2, 15, 16, 17, 40, 64, 65])
