@@ -209,7 +209,8 @@ def run_squad(path: Path, index_dir: Path, limit: int | None = None, progress: b
     for q in tqdm(questions, desc="Asking", unit="question", disable=not progress):
         # asked without abstention, then judged by its confidence as the product would: the same
         # answers, and the quote it would have given for the risk-coverage curve
-        a = answerer.evaluate(q.question, top_k=10, options=Options(abstain=False)).answer
+        prepared = answerer.prepare(q.question, 10)  # parsed once: the answer and its answer type
+        a = answerer.evaluate(q.question, top_k=10, options=Options(abstain=False), prepared=prepared).answer
         docs = [p.doc_id for p in a.passages]
         top = a.quotes[0] if a.quotes else None
         focus = answerer.index.articles[top.doc_id].text[top.focus[0]:top.focus[1]] if top else None
@@ -218,7 +219,7 @@ def run_squad(path: Path, index_dir: Path, limit: int | None = None, progress: b
         row = score(q, docs, shown, None if abstained else a.answer, abstained, None if abstained else focus)
         rows.append({**row, "confidence": a.confidence, "holds": float(holds_answer(top.text if top else None,
                                                                                     q.answers)),
-                     "answer_type": answerer.prepare(q.question, 10).answer_type.name})
+                     "answer_type": prepared.answer_type.name})
         if compare:  # the hand-set weights' answer to the same question, never withheld
             h = answerer.evaluate(q.question, top_k=10, options=Options(abstain=False, learned_ranker=False)).answer
             first = h.quotes[0] if h.quotes else None

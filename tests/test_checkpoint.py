@@ -83,6 +83,27 @@ def test_annotations_are_saved_and_resumed(tmp_path: Path) -> None:
     assert resumed == 4 and found == [note[n] for n in range(5)]
 
 
+ENCODE = OnnxEncoder.embed_passages  # the real one, whatever a test has patched in since
+
+
+def counted_encodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the batches the real encoder is given from now on."""
+    sizes: list[int] = []
+
+    def counting(self: OnnxEncoder, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        sizes.append(len(texts))
+        return ENCODE(self, texts, batch_size, progress)
+
+    monkeypatch.setattr(OnnxEncoder, "embed_passages", counting)
+    return sizes
+
+
+def same_as_a_clean_build(settings: Settings, embedder: OnnxEncoder, tmp_path: Path) -> None:
+    fresh = Settings(articles_dir=settings.articles_dir, index_dir=tmp_path / "fresh")
+    build(fresh, embedder=embedder, progress=False, say=lambda _: None)
+    same_index(settings.index_dir, fresh.index_dir)
+
+
 def same_index(a: Path, b: Path) -> None:
     x, y = read_folder(a), read_folder(b)
     assert x.sentences == y.sentences and x.passages == y.passages
@@ -96,7 +117,6 @@ def test_a_build_interrupted_while_embedding_resumes_with_the_same_index(
     """The real model and spaCy on the three-article fixture, the checkpoint saving every 8 texts."""
     monkeypatch.setattr(checkpoint_module, "CHUNK", 8)
     settings = Settings(articles_dir=FACTS_ARTICLES, index_dir=tmp_path / "index")
-    real = OnnxEncoder.embed_passages
     encoded: list[int] = []
 
     def stops_at_the_third_chunk(self: OnnxEncoder, texts: list[str], batch_size: int = 32,
@@ -104,7 +124,7 @@ def test_a_build_interrupted_while_embedding_resumes_with_the_same_index(
         encoded.append(len(texts))
         if len(encoded) == 3:
             raise KeyboardInterrupt
-        return real(self, texts, batch_size, progress)
+        return ENCODE(self, texts, batch_size, progress)
 
     monkeypatch.setattr(OnnxEncoder, "embed_passages", stops_at_the_third_chunk)
     with pytest.raises(KeyboardInterrupt):
@@ -112,18 +132,13 @@ def test_a_build_interrupted_while_embedding_resumes_with_the_same_index(
     assert not settings.index_dir.exists()  # nothing half-built to serve
     assert len(list(folder_for(settings.index_dir).rglob("vectors-*.npz"))) == 2
 
-    encoded.clear()
-    monkeypatch.setattr(OnnxEncoder, "embed_passages", lambda self, texts, batch_size=32, progress=False: (
-        encoded.append(len(texts)), real(self, texts, batch_size, progress))[1])
+    encoded = counted_encodes(monkeypatch)
     report = build(settings, embedder=embedder, progress=False, say=lambda _: None)
     assert report.resumed >= 16 and "resumed" in report.summary()
     total = len({t for t in build_texts(settings)})
     assert sum(encoded) == total - 16  # the two saved chunks were not encoded again
     assert not folder_for(settings.index_dir).exists()  # done: the saved work is deleted
-
-    fresh = Settings(articles_dir=FACTS_ARTICLES, index_dir=tmp_path / "fresh")
-    build(fresh, embedder=embedder, progress=False, say=lambda _: None)
-    same_index(settings.index_dir, fresh.index_dir)
+    same_as_a_clean_build(settings, embedder, tmp_path)
 
 
 def test_a_build_interrupted_while_annotating_keeps_its_vectors_and_annotations(
@@ -150,16 +165,11 @@ def test_a_build_interrupted_while_annotating_keeps_its_vectors_and_annotations(
         return real(nlp, sentences, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(build_module, "annotate", counted)
-    encoded: list[int] = []
-    vectors_real = OnnxEncoder.embed_passages
-    monkeypatch.setattr(OnnxEncoder, "embed_passages", lambda self, texts, batch_size=32, progress=False: (
-        encoded.append(len(texts)), vectors_real(self, texts, batch_size, progress))[1])
+    encoded = counted_encodes(monkeypatch)
     report = build(settings, embedder=embedder, progress=False, say=lambda _: None)
     assert encoded == []  # every vector came from the checkpoint
     assert sum(calls) == report.sentences - 4 and report.resumed > 4  # the first chunk's annotations were kept
-    fresh = Settings(articles_dir=FACTS_ARTICLES, index_dir=tmp_path / "fresh")
-    build(fresh, embedder=embedder, progress=False, say=lambda _: None)
-    same_index(settings.index_dir, fresh.index_dir)
+    same_as_a_clean_build(settings, embedder, tmp_path)
 
 
 def build_texts(settings: Settings) -> list[str]:
