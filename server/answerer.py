@@ -17,7 +17,7 @@ from index.encoder import Encoder, index_encoder
 from index.errors import VerbatimError
 from index.settings import Settings
 from index.store import IndexData, check_lexical, check_model, read_folder, read_manifest, resolve
-from index.text import terms
+from index.text import fold, terms
 from index.texts import ArticleTexts
 from server.abstain import Calibration, Evidence, confidence, evidence_of
 from server.byline import Titles, asks_author, author_sentences, named_sources, sources_of, without_sources
@@ -36,7 +36,7 @@ from server.extract import (
     select,
     with_context,
 )
-from server.features import FEATURES, Features, Pool, coverage, feature_rows, features_of
+from server.features import FEATURES, Features, Pool, coverage, feature_rows, features_of, type_match
 from server.followup import Resolution, Turn, resolve_history
 from server.parse import Parser
 from server.qtype import expected
@@ -68,6 +68,7 @@ class Options:
     abstain: bool = True
     learned_ranker: bool = True  # off: the hand-set weights of server.extract.Weights
     off: frozenset[str] = frozenset()  # ranker features switched off (held at their training mean)
+    typed_followups: bool = True  # a follow-up asking for a kind of fact is answered only by a quote stating one
 
 
 Prepared = Query  # the analysed question that callers batching encodes (server.worker) hand to `evaluate`
@@ -279,6 +280,8 @@ class Answerer:
         abstained = (options.abstain and conf < self.settings.abstain_threshold) or resolution.unresolved is not None
         quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options, prepared.said,
                                                                 prepared.answer_type.labels)
+        if quotes and resolution.used and options.typed_followups and not self.states_type(prepared, quotes[0]):
+            quotes = []
         t3 = time.perf_counter()
         passages = [self.retrieved(h) for h in self.quoted_first(hits, quotes)[:k]]
         answer = Answer(
@@ -295,6 +298,15 @@ class Answerer:
             unresolved=resolution.unresolved,
         )
         return Evaluated(answer, evidence, hits)
+
+    def states_type(self, prepared: Prepared, quote: Quote) -> bool:
+        """Whether the quote names an entity of the kind of fact the question asks for (a figure, a date,
+        a place) that the question as answered does not already name; true for an untyped question."""
+        if not prepared.answer_type.labels:
+            return True
+        sentences, asked = self.index.sentences, fold(prepared.resolved)
+        return any(type_match(prepared, self.views[i].entities, asked) > 0 for i in sentences.of_article(quote.doc_id)
+                   if sentences[i].start < quote.end and sentences[i].end > quote.start)
 
     def retrieve(self, query: str, qvec: np.ndarray, k: int, mode: Mode, only: frozenset[str] = frozenset(),
                  exclude: frozenset[str] = frozenset()) -> tuple[list[Hit], dict[str, float]]:

@@ -72,6 +72,8 @@ UNITS = frozenset("""kilometre kilometer km mile metre meter foot feet inch yard
 TIME_UNITS = frozenset("year month week day hour minute second decade century".split())
 SKIPPED = frozenset({"DT", "PDT", "CD", "JJ", "JJR", "JJS", "RB", "POS", "PRP$", "HYPH", "VBN", "VBG"})
 COPULA = frozenset({"be", "'s"})
+STRANDED = frozenset({"IN", "RP"})  # a preposition or particle that ends a question
+PUNCTUATION = frozenset({".", ",", ":", "``", "''", "-LRB-", "-RRB-", "NFP", "HYPH"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,24 @@ def noun_run(tokens: tuple[Token, ...], i: int) -> tuple[Token | None, int]:
         head = None  # "Iran's ambassador": the possessor is not the head
 
 
+def unbracketed(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    kept, depth = [], 0
+    for t in tokens:
+        depth += t.tag == "-LRB-"
+        if not depth:
+            kept.append(t)
+        depth -= depth > 0 and t.tag == "-RRB-"
+    return tuple(kept)
+
+
+def stranded(tokens: tuple[Token, ...], after: int) -> bool:
+    """The question ends in a preposition with no verb between it and the noun phrase that ends at
+    `after` ("what is that agreement about?"); with a verb between, the preposition ends a relative
+    clause of that noun ("what was the first team he played for?") and the noun is still the answer."""
+    words = [t for t in tokens[after:] if t.tag not in PUNCTUATION]
+    return bool(words) and words[-1].tag in STRANDED and not any(t.tag.startswith("VB") for t in words)
+
+
 def of_head(head: Token, tokens: tuple[Token, ...], after: int, wh: str) -> AnswerType:
     """The type for a head noun; "the name of X" and "the number of X" look at X as well."""
     lemma = head.lemma
@@ -125,7 +145,10 @@ def of_head(head: Token, tokens: tuple[Token, ...], after: int, wh: str) -> Answ
 
 
 def answer_type(parse: Parse) -> AnswerType:
-    """The answer type of a parsed question; ANY when it has no wh-word the table types."""
+    """The answer type of a parsed question; ANY when it has no wh-word the table types. A bracketed
+    insertion (the focus a follow-up carries over: "how far can they (the missiles) fly?") is context,
+    not part of what the question's grammar asks."""
+    parse = Parse(parse.text, unbracketed(parse.tokens))
     i = parse.wh()
     if i is None:
         return ANY
@@ -154,10 +177,14 @@ def answer_type(parse: Parse) -> AnswerType:
         return AnswerType(kind, TYPES[kind], None, wh)
     if wh in ("what", "which"):
         j = i + 1
-        if j < len(tokens) and tokens[j].lemma in COPULA:  # "what is the capital of ..."
-            j += 1
+        copular = j < len(tokens) and tokens[j].lemma in COPULA  # "what is the capital of ..."
+        j += copular
         head, after = noun_run(tokens, j)
         if head is None:
             return AnswerType("any", frozenset(), None, wh)  # "what did they want": a clause, any sentence
+        if copular and stranded(tokens, after):
+            # "what is that agreement about?": the wh-word is the object of the stranded preposition, and
+            # the noun the subject the question asks about, not what the answer is
+            return AnswerType("any", frozenset(), None, wh)
         return of_head(head, tokens, after, wh)
     return AnswerType("any", frozenset(), None, wh)  # why, whether, ...

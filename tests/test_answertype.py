@@ -40,6 +40,13 @@ CASES = [
     # a wh-word inside a clause does not set the type: the question's own (first) one does
     ("How did Tehran react when Lavrov lobbied for the corridor?", "any", None),
     ("What did Russia offer the officials who visited?", "any", None),
+    # "what is X about?": X is what is asked about, the answer a description of it
+    ("What is that agreement about?", "any", None),
+    ("What was the war over?", "any", None),
+    ("What was the city the summit was held in?", "place", "city"),
+    # a follow-up's carried focus, in brackets, is context, not the question's grammar
+    ("What is that agreement (Russia offered the United States in 2022) about?", "any", None),
+    ("How far can they (missiles Iran sent to Russia) fly?", "measure", None),  # a relative clause's preposition
     ("Why did Iran protest?", "any", None),
 ]
 

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from server.answerer import Answerer, InvalidQuestion
+from server.answerer import Answerer, InvalidQuestion, Options
 from server.followup import Turn, dependence, resolve, resolve_history
-from server.records import Exchange
+from server.records import Answer, Exchange
 
 pytest_plugins = ["live_server"]
 
@@ -125,3 +125,25 @@ def test_prepare_rejects_history_the_schema_would_let_through(answerer: Answerer
 def test_a_follow_up_of_an_unresolved_turn_is_unresolved_too() -> None:
     found = resolve_history("and why?", [Turn("when was that?")])
     assert found.unresolved == "and why" and not found.used
+
+
+MISSILES = "Which missiles might Iran have sent to Russia, according to the Ming Pao article?"
+
+
+def _then(answerer: Answerer, first: str, follow: str, options: Options | None = None) -> Answer:
+    answer = answerer.ask(first)
+    history = (Exchange(first, tuple((q.doc_id, q.start, q.end) for q in answer.quotes)),)
+    return answerer.evaluate(follow, options=options or Options(), history=history).answer
+
+
+def test_a_typed_follow_up_is_not_answered_by_a_quote_without_that_kind_of_fact(answerer: Answerer) -> None:
+    # the carried words find the missiles' neighbourhood, where no sentence gives a count of deliveries
+    loose = _then(answerer, MISSILES, "And how many were delivered?", Options(typed_followups=False))
+    strict = _then(answerer, MISSILES, "And how many were delivered?")
+    assert loose.history_used and not loose.abstained
+    assert strict.history_used and strict.abstained and not strict.quotes
+
+
+def test_a_typed_follow_up_whose_quote_states_that_kind_of_fact_is_answered(answerer: Answerer) -> None:
+    answer = _then(answerer, "On what date is Pezeshkian's visit to Russia?", "Who will he sign the deal with?")
+    assert answer.history_used and not answer.abstained and "Putin" in (answer.answer or "")
