@@ -20,6 +20,7 @@ from index.store import IndexData, check_lexical, check_model, read_folder, read
 from index.text import fold, terms
 from index.texts import ArticleTexts
 from server.abstain import Calibration, Evidence, confidence, evidence_of
+from server.answertype import NAMED, answer_type
 from server.byline import Titles, asks_author, author_sentences, named_sources, sources_of, without_sources
 from server.emphasis import answer_phrase, entity_phrase
 from server.extract import (
@@ -216,7 +217,28 @@ class Answerer:
                     raise InvalidQuestion(problem)
                 texts.append(self.texts[doc_id][start:end])
             turns.append(Turn(turn.question, tuple(texts)))
+        if turns and history[-1].quotes:  # only the last answer is pointed at: only its question is parsed
+            turns[-1] = replace(turns[-1], answered=self.answered(history[-1]))
         return turns
+
+    def answered(self, turn: Exchange) -> tuple[tuple[str, str], ...]:
+        """(label, text) of the names (people, places, organisations, things) a turn's quotes give of the
+        kind its question asked for that the question does not name: what that answer gave (spaCy's
+        entities, found at build time)."""
+        # names only: a pronoun points at a person, place or thing, not at a figure or a date
+        labels = answer_type(self.parser.parse(turn.question)).labels & NAMED
+        if not labels or not self.index.annotations:
+            return ()
+        asked, sentences, found = set(terms(turn.question)), self.index.sentences, []
+        for doc_id, start, end in turn.quotes:
+            text = self.texts[doc_id]
+            for i in sentences.of_article(doc_id):
+                if sentences[i].start < end and sentences[i].end > start:
+                    # "Masoud Pezeshkian" is named by a question that says "Pezeshkian"
+                    found += [(e.label, text[e.start:e.end]) for e in self.index.annotations[i].entities
+                              if e.label in labels and start <= e.start and e.end <= end
+                              and not asked & set(terms(text[e.start:e.end]))]
+        return tuple(dict.fromkeys(found))
 
     def around(self, spans: Sequence[tuple[str, int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The sentences the previous quotes cover and the one before and after each, in their articles;

@@ -39,6 +39,7 @@ THIN = 1  # a pronoun with no antecedent leans on the turn before unless the que
 
 WH_COMPLEMENTS = frozenset("much many far long often old big large soon".split())  # "how much", "how far"
 FILLERS = frozenset("ok okay well hmm right alright yes no sure thanks".split())  # "OK, which areas ...?"
+MAX_ANSWERED = 4  # names of the last answer carried with its focus: a list of four countries, not a page
 
 Dependence = Literal["none", "weak", "bare", "strong"]
 
@@ -49,6 +50,9 @@ class Turn:
 
     question: str
     quotes: tuple[str, ...] = ()
+    # what its quotes gave of the kind it asked for, (entity label, text) ("Which countries ...?" -> the
+    # GPEs its answer names): "that country" or "there" in the next question usually points at those
+    answered: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,15 @@ def _bracketed(question: str, focus: str) -> str:
     return f"{question.strip().rstrip('?!. ')} ({focus})?"
 
 
-def _bare_wh(question: str, prev: Resolution) -> tuple[str, str]:
+def _carried(prev: Resolution, last: Turn) -> str:
+    """The previous focus with what the last answer gave ("countries make up the 3+3 initiative: Turkey,
+    Armenia, Azerbaijan, Georgia"): a follow-up points at the answer as often as at the question."""
+    asked = fold(prev.question)
+    new = list(dict.fromkeys(text for _, text in last.answered if fold(text) not in asked))[:MAX_ANSWERED]
+    return f"{prev.focus}: {', '.join(new)}" if new and prev.focus else prev.focus
+
+
+def _bare_wh(question: str, prev: Resolution, carried: str) -> tuple[str, str]:
     """"why not?" after "Has Iran received the jets?" -> "why has Iran not received the jets?"; after a
     wh-question, the new question with the previous focus in brackets."""
     tokens, previous = _tokens(question), prev.question
@@ -218,7 +230,7 @@ def _bare_wh(question: str, prev: Resolution) -> tuple[str, str]:
         parts = [" ".join(wh), before[0].text.lower(), subject, "not" if negated else "", tail]
         standalone = " ".join(p for p in parts if p) + "?"
         return standalone, _core(standalone)
-    return _bracketed(question, prev.focus), prev.focus
+    return _bracketed(question, carried), prev.focus
 
 
 def _ellipsis(question: str, prev: Resolution, opened: int) -> tuple[str, str]:
@@ -252,25 +264,27 @@ def _ellipsis(question: str, prev: Resolution, opened: int) -> tuple[str, str]:
     return _bracketed(question, prev.focus), prev.focus
 
 
-def _substitute(question: str, prev: Resolution) -> tuple[str, str]:
+def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> tuple[str, str]:
     """The first pointing word given what it points to: "he"/"she" becomes the previous question's
     names ("why did he refuse?" -> "why did Lavrov refuse?"); any other ("it", "they", "that") keeps its
     place with the previous focus in brackets after it, since it may be a thing as well as a name."""
     tokens = _tokens(question)
     pointing = _pointing(tokens)
     if not pointing:
-        return _bracketed(question, prev.focus), prev.focus
+        return _bracketed(question, carried), prev.focus
     i = next((i for i, antecedent in pointing if not antecedent), pointing[0][0])
     t = tokens[i]
     mine = {fold(n) for n in _names(question)}
-    names = [n for n in dict.fromkeys(_names(prev.question)) if fold(n) not in mine]
+    # "Who said so?" -> "Lavrov ...", then "why did he?": the person the answer named comes first
+    people = [text for label, text in last.answered if label == "PERSON"]
+    names = [n for n in dict.fromkeys(people + _names(prev.question)) if fold(n) not in mine]
     names = [n for n in names if not any(c.isdigit() for c in n)]
     if t.fold in PERSONAL and names:
         said = names[0] + ("'s" if t.fold in POSSESSIVE else "")
         standalone = question[:t.start] + said + question[t.end:]
         return standalone, _core(standalone)
     end = tokens[i + 1].end if t.fold in DEMONSTRATIVE and i + 1 < len(tokens) and tokens[i + 1].content else t.end
-    return question[:end] + f" ({prev.focus})" + question[end:], prev.focus
+    return question[:end] + f" ({carried})" + question[end:], prev.focus
 
 
 def _overlaps(question: str, previous: Turn, prev: Resolution) -> bool:
@@ -312,12 +326,13 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     tokens = _tokens(question)
     own = [t for t in tokens if t.content]
     opened = _opener(tokens)
+    carried = _carried(previous, last)
     if not own:
-        standalone, focus = _bare_wh(question, previous)
+        standalone, focus = _bare_wh(question, previous, carried)
     elif opened:
         standalone, focus = _ellipsis(question, previous, opened)
     else:
-        standalone, focus = _substitute(question, previous)
+        standalone, focus = _substitute(question, previous, last, carried)
     return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus)
 
 

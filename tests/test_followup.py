@@ -147,3 +147,25 @@ def test_a_typed_follow_up_is_not_answered_by_a_quote_without_that_kind_of_fact(
 def test_a_typed_follow_up_whose_quote_states_that_kind_of_fact_is_answered(answerer: Answerer) -> None:
     answer = _then(answerer, "On what date is Pezeshkian's visit to Russia?", "Who will he sign the deal with?")
     assert answer.history_used and not answer.abstained and "Putin" in (answer.answer or "")
+
+
+def test_a_pointing_word_carries_what_the_last_answer_named() -> None:
+    last = Turn("Which country of the 3+3 format refuses to take part?", ("... though Georgia refused ...",),
+                (("GPE", "Georgia"),))
+    found = resolve_history("Why does it stay out?", [last])
+    assert found.used and "Georgia" in found.question
+    assert found.focus == "country of the 3+3 format refuses to take part"  # the next turn carries its own answer
+    said = resolve_history("Why did he back the treaty?", [Turn("Who said the treaty would bring closer ties?",
+                                                                 ("Lavrov said so.",), (("PERSON", "Sergei Lavrov"),))])
+    assert said.question == "Why did Sergei Lavrov back the treaty?"
+
+
+def test_the_last_answer_gives_the_names_of_the_kind_its_question_asked_for(answerer: Answerer) -> None:
+    question = "Who will Pezeshkian sign the deal with?"
+    answer = answerer.ask(question)
+    assert "Putin" in (answer.answer or "")
+    given = answerer.answered(Exchange(question, tuple((q.doc_id, q.start, q.end) for q in answer.quotes)))
+    assert any(label == "PERSON" and "Putin" in text for label, text in given)
+    assert not any("Pezeshkian" in text for _, text in given)  # the question already names him
+    spans = tuple((q.doc_id, q.start, q.end) for q in answer.quotes)
+    assert answerer.answered(Exchange("When is the visit?", spans)) == ()  # a date is not what a pronoun points at
