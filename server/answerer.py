@@ -37,7 +37,7 @@ from server.extract import (
     select,
     with_context,
 )
-from server.features import FEATURES, Features, Pool, coverage, feature_rows, features_of, type_match
+from server.features import FEATURES, Features, Pool, coverage, feature_rows, features_of, head_named, type_match
 from server.followup import Resolution, Turn, resolve_history
 from server.parse import Parser
 from server.qtype import expected
@@ -323,12 +323,16 @@ class Answerer:
 
     def states_type(self, prepared: Prepared, quote: Quote) -> bool:
         """Whether the quote names an entity of the kind of fact the question asks for (a figure, a date,
-        a place) that the question as answered does not already name; true for an untyped question."""
+        a place) that the question as answered does not already name, and the noun it counts or measures
+        when it names one ("how much cargo": a figure beside the word cargo); true for an untyped question."""
         if not prepared.answer_type.labels:
             return True
         sentences, asked = self.index.sentences, fold(prepared.resolved)
-        return any(type_match(prepared, self.views[i].entities, asked) > 0 for i in sentences.of_article(quote.doc_id)
-                   if sentences[i].start < quote.end and sentences[i].end > quote.start)
+        ids = [i for i in sentences.of_article(quote.doc_id)
+               if sentences[i].start < quote.end and sentences[i].end > quote.start]
+        head = prepared.answer_type.head
+        return any(type_match(prepared, self.views[i].entities, asked) > 0 for i in ids) and (
+            head is None or any(head_named(head, self.views[i]) > 0 for i in ids))
 
     def retrieve(self, query: str, qvec: np.ndarray, k: int, mode: Mode, only: frozenset[str] = frozenset(),
                  exclude: frozenset[str] = frozenset()) -> tuple[list[Hit], dict[str, float]]:

@@ -130,9 +130,11 @@ def test_a_follow_up_of_an_unresolved_turn_is_unresolved_too() -> None:
 MISSILES = "Which missiles might Iran have sent to Russia, according to the Ming Pao article?"
 
 
-def _then(answerer: Answerer, first: str, follow: str, options: Options | None = None) -> Answer:
-    answer = answerer.ask(first)
-    history = (Exchange(first, tuple((q.doc_id, q.start, q.end) for q in answer.quotes)),)
+def _then(answerer: Answerer, first: str | tuple[str, ...], follow: str, options: Options | None = None) -> Answer:
+    history: tuple[Exchange, ...] = ()
+    for question in (first,) if isinstance(first, str) else first:
+        answer = answerer.ask(question, history=history)
+        history += (Exchange(question, tuple((q.doc_id, q.start, q.end) for q in answer.quotes)),)
     return answerer.evaluate(follow, options=options or Options(), history=history).answer
 
 
@@ -142,6 +144,15 @@ def test_a_typed_follow_up_is_not_answered_by_a_quote_without_that_kind_of_fact(
     strict = _then(answerer, MISSILES, "And how many were delivered?")
     assert loose.history_used and not loose.abstained
     assert strict.history_used and strict.abstained and not strict.quotes
+
+
+def test_a_follow_up_counting_a_noun_wants_a_figure_beside_that_noun(answerer: Answerer) -> None:
+    first = ("What does the International North-South Transport Corridor connect Russia to?",
+             "Why does it matter so much for Russia?")
+    loose = _then(answerer, first, "How much cargo goes through it each year?", Options(typed_followups=False))
+    strict = _then(answerer, first, "How much cargo goes through it each year?")
+    assert not loose.abstained and "cargo" not in (loose.answer or "").lower()  # a figure, but not of cargo
+    assert strict.history_used and strict.abstained
 
 
 def test_a_typed_follow_up_whose_quote_states_that_kind_of_fact_is_answered(answerer: Answerer) -> None:
