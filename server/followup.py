@@ -26,6 +26,8 @@ PLURAL = frozenset("they them their theirs themselves".split())  # people or thi
 NEUTER = frozenset("it its itself this that these those there then such same".split())
 REFERRING = PERSONAL | PLURAL | NEUTER
 DEMONSTRATIVE = frozenset("this that these those such".split())
+# Words whose sense is relative to something already said: the other one, the same thing, as well.
+RELATIVE = frozenset("other others same else too either instead again".split())
 POSSESSIVE = frozenset("their theirs his her hers its".split())
 BE = frozenset("is are was were be been being isn aren wasn weren".split())
 AUX = frozenset("is are was were has have had does do did will would can could should may might must shall "
@@ -162,7 +164,20 @@ def dependence(question: str) -> tuple[Dependence, str | None]:
         return "bare", (bare or demonstrative)[0]
     if pointing:
         return "weak", tokens[pointing[0][0]].text
+    relative = _relative(tokens)
+    if relative is not None:
+        return "weak", relative
     return "none", None
+
+
+def _relative(tokens: list[_Token]) -> str | None:
+    """A word that compares with or answers to something said before ("which other countries did the
+    same?", "what did Iran get in return?", "did India join too?"): the question may lean on the last
+    turn without a pronoun."""
+    for i, t in enumerate(tokens):
+        if t.fold in RELATIVE or (t.fold == "return" and i and tokens[i - 1].fold == "in"):
+            return t.text
+    return None
 
 
 def _is_name(t: _Token, first: bool) -> bool:

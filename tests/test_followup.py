@@ -180,3 +180,12 @@ def test_the_last_answer_gives_the_names_of_the_kind_its_question_asked_for(answ
     assert not any("Pezeshkian" in text for _, text in given)  # the question already names him
     spans = tuple((q.doc_id, q.start, q.end) for q in answer.quotes)
     assert answerer.answered(Exchange("When is the visit?", spans)) == ()  # a date is not what a pronoun points at
+
+
+@pytest.mark.parametrize("question", ["Which other countries did the same?", "What did Iran get in return?",
+                                      "Did India join too?"])
+def test_a_word_relative_to_what_was_said_leans_on_the_last_turn_it_meets(question: str) -> None:
+    last = Turn("Which countries condemned Russia's invasion, like Iran?", ("Iran and India condemned it.",))
+    assert dependence(question)[0] == "weak"
+    assert resolve_history(question, [last]).used
+    assert not resolve_history(question, [Turn("When was the Zangezur corridor proposed?", ("In 2020.",))]).used
