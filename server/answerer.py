@@ -14,13 +14,11 @@ import numpy as np
 from index.ann import nearest
 from index.columns import ArticleRows, Spans
 from index.encoder import Encoder, index_encoder
-from index.errors import VerbatimError
 from index.settings import Settings
 from index.store import IndexData, check_lexical, check_model, read_folder, read_manifest, resolve
-from index.text import fold, terms
+from index.text import terms
 from index.texts import ArticleTexts
 from server.abstain import Calibration, Evidence, confidence, evidence_of
-from server.answertype import NAMED, answer_type
 from server.byline import Titles, asks_author, author_sentences, named_sources, sources_of, without_sources
 from server.emphasis import answer_phrase, entity_phrase
 from server.extract import (
@@ -37,11 +35,12 @@ from server.extract import (
     select,
     with_context,
 )
-from server.features import FEATURES, Features, Pool, coverage, feature_rows, features_of, head_named, type_match
-from server.followup import Resolution, Turn, resolve_history
+from server.features import FEATURES, Features, Pool, coverage, feature_rows, features_of
+from server.followup import Resolution, resolve_history
+from server.history import History, InvalidQuestion
 from server.parse import Parser
 from server.qtype import expected
-from server.query import Vocabulary, names_known, question_problem, repair, span_problem
+from server.query import Vocabulary, names_known, question_problem, repair
 from server.question import Query, analyse
 from server.ranker import MODEL_FILE, Ranker
 from server.records import Answer, Citation, Exchange, Hit, Quote, RetrievedPassage
@@ -51,11 +50,6 @@ from server.sentence_view import SentenceViews
 BYLINE_CONFIDENCE = 0.95
 # the lexical, passage and type evidence the "no lexical extraction" ablation switches off
 LEXICAL = frozenset({"coverage", "lemmas", "answer_type", "entities", "head_noun", "passage", "passage_rank"})
-MAX_HISTORY = 10  # earlier turns a question may lean on (the client sends them back)
-
-
-class InvalidQuestion(VerbatimError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -132,6 +126,7 @@ class Answerer:
                                    self.previous)
         # the question tagger (tok2vec, tagger, lemmatizer); an index swapped in keeps the one loaded
         self.parser = parser or Parser(settings.spacy_pipeline)
+        self.history = History(index.sentences, index.annotations, self.texts, self.views, self.parser)
         # evaluate() encodes here while it parses: its thread starts with the first question asked
         self.encoding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verbatim-encode")
 
@@ -181,7 +176,7 @@ class Answerer:
         unknown = [d for d in doc_ids if d not in self.index.articles]
         if unknown:
             raise InvalidQuestion(f"doc_ids: no article has the id {unknown[0]!r}; see /api/articles for the ids.")
-        turns = self.check_history(history)
+        turns = self.history.turns(history)
         resolution = resolve_history(question, turns)
         asked = resolution.question
         # a follow-up that names its own source ("and what does Ming Pao say?") drops the one carried over
@@ -189,7 +184,7 @@ class Answerer:
         own = named_sources(question, self.sources) if resolution.used else named
         query = without_sources(asked, self.index.articles, named) if named else asked
         query = repair(query, self.vocabulary) if options.repair_typos else query
-        context, said = self.around(history[-1].quotes) if resolution.used else ((), ())
+        context, said = self.history.around(history[-1].quotes) if resolution.used else ((), ())
         return Checked(question, query, k, own or named, resolution, context, said, frozenset(doc_ids))
 
     def analysed(self, checked: Checked) -> Prepared:
@@ -201,58 +196,6 @@ class Answerer:
     def _encode(self, text: str) -> tuple[np.ndarray, float]:
         started = time.perf_counter()
         return self.embedder.embed_queries([text])[0], time.perf_counter() - started
-
-    def check_history(self, history: Sequence[Exchange]) -> list[Turn]:
-        """The earlier turns with their quotes' texts; InvalidQuestion says which turn or quote is wrong."""
-        if len(history) > MAX_HISTORY:
-            raise InvalidQuestion(f"history has {len(history)} turns; send at most the last {MAX_HISTORY}.")
-        turns = []
-        for n, turn in enumerate(history):
-            if not turn.question.strip():
-                raise InvalidQuestion(f"history[{n}].question is empty: send each earlier question as asked.")
-            texts = []
-            for m, (doc_id, start, end) in enumerate(turn.quotes):
-                problem = span_problem(self.texts, doc_id, start, end, f"history[{n}].quotes[{m}]")
-                if problem:
-                    raise InvalidQuestion(problem)
-                texts.append(self.texts[doc_id][start:end])
-            turns.append(Turn(turn.question, tuple(texts)))
-        if turns and history[-1].quotes:  # only the last answer is pointed at: only its question is parsed
-            turns[-1] = replace(turns[-1], answered=self.answered(history[-1]))
-        return turns
-
-    def answered(self, turn: Exchange) -> tuple[tuple[str, str], ...]:
-        """(label, text) of the names (people, places, organisations, things) a turn's quotes give of the
-        kind its question asked for that the question does not name: what that answer gave (spaCy's
-        entities, found at build time)."""
-        # names only: a pronoun points at a person, place or thing, not at a figure or a date
-        labels = answer_type(self.parser.parse(turn.question)).labels & NAMED
-        if not labels or not self.index.annotations:
-            return ()
-        asked, sentences, found = set(terms(turn.question)), self.index.sentences, []
-        for doc_id, start, end in turn.quotes:
-            text = self.texts[doc_id]
-            for i in sentences.of_article(doc_id):
-                if sentences[i].start < end and sentences[i].end > start:
-                    # "Masoud Pezeshkian" is named by a question that says "Pezeshkian"
-                    found += [(e.label, text[e.start:e.end]) for e in self.index.annotations[i].entities
-                              if e.label in labels and start <= e.start and e.end <= end
-                              and not asked & set(terms(text[e.start:e.end]))]
-        return tuple(dict.fromkeys(found))
-
-    def around(self, spans: Sequence[tuple[str, int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """The sentences the previous quotes cover and the one before and after each, in their articles;
-        and the covered ones alone."""
-        found: set[int] = set()
-        said: set[int] = set()
-        sentences = self.index.sentences
-        for doc_id, start, end in spans:
-            ids = sentences.of_article(doc_id)
-            inside = [j for j, i in enumerate(ids) if sentences[i].start < end and sentences[i].end > start]
-            if inside:
-                said.update(ids[j] for j in inside)
-                found.update(ids[j] for j in range(max(inside[0] - 1, 0), min(inside[-1] + 2, len(ids))))
-        return tuple(sorted(i for i in found if not sentences[i].heading)), tuple(sorted(said))
 
     def evaluate(self, question: str, top_k: int | None = None, options: Options = Options(),
                  query_vector: np.ndarray | None = None, encode_ms: float = 0.0,
@@ -302,7 +245,7 @@ class Answerer:
         abstained = (options.abstain and conf < self.settings.abstain_threshold) or resolution.unresolved is not None
         quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options, prepared.said,
                                                                 prepared.answer_type.labels)
-        if quotes and resolution.used and options.typed_followups and not self.states_type(prepared, quotes[0]):
+        if quotes and resolution.used and options.typed_followups and not self.history.states_type(prepared, quotes[0]):
             quotes = []
         t3 = time.perf_counter()
         passages = [self.retrieved(h) for h in self.quoted_first(hits, quotes)[:k]]
@@ -320,19 +263,6 @@ class Answerer:
             unresolved=resolution.unresolved,
         )
         return Evaluated(answer, evidence, hits)
-
-    def states_type(self, prepared: Prepared, quote: Quote) -> bool:
-        """Whether the quote names an entity of the kind of fact the question asks for (a figure, a date,
-        a place) that the question as answered does not already name, and the noun it counts or measures
-        when it names one ("how much cargo": a figure beside the word cargo); true for an untyped question."""
-        if not prepared.answer_type.labels:
-            return True
-        sentences, asked = self.index.sentences, fold(prepared.resolved)
-        ids = [i for i in sentences.of_article(quote.doc_id)
-               if sentences[i].start < quote.end and sentences[i].end > quote.start]
-        head = prepared.answer_type.head
-        return any(type_match(prepared, self.views[i].entities, asked) > 0 for i in ids) and (
-            head is None or any(head_named(head, self.views[i]) > 0 for i in ids))
 
     def retrieve(self, query: str, qvec: np.ndarray, k: int, mode: Mode, only: frozenset[str] = frozenset(),
                  exclude: frozenset[str] = frozenset()) -> tuple[list[Hit], dict[str, float]]:

@@ -175,11 +175,11 @@ def test_the_last_answer_gives_the_names_of_the_kind_its_question_asked_for(answ
     question = "Who will Pezeshkian sign the deal with?"
     answer = answerer.ask(question)
     assert "Putin" in (answer.answer or "")
-    given = answerer.answered(Exchange(question, tuple((q.doc_id, q.start, q.end) for q in answer.quotes)))
+    given = answerer.history.answered(Exchange(question, tuple((q.doc_id, q.start, q.end) for q in answer.quotes)))
     assert any(label == "PERSON" and "Putin" in text for label, text in given)
     assert not any("Pezeshkian" in text for _, text in given)  # the question already names him
     spans = tuple((q.doc_id, q.start, q.end) for q in answer.quotes)
-    assert answerer.answered(Exchange("When is the visit?", spans)) == ()  # a date is not what a pronoun points at
+    assert answerer.history.answered(Exchange("When is the visit?", spans)) == ()  # a date: not what a pronoun means
 
 
 @pytest.mark.parametrize("question", ["Which other countries did the same?", "What did Iran get in return?",
