@@ -184,7 +184,10 @@ class Answerer:
         own = named_sources(question, self.sources) if resolution.used else named
         query = without_sources(asked, self.index.articles, named) if named else asked
         query = repair(query, self.vocabulary) if options.repair_typos else query
-        context, said = self.history.around(history[-1].quotes) if resolution.used else ((), ())
+        # the sentences around the last quotes are candidates for any next question, a follow-up that no
+        # word marks as one included: the ranker judges them on the question's own evidence
+        context, said = self.history.around(history[-1].quotes) if history else ((), ())
+        said = said if resolution.used else ()
         return Checked(question, query, k, own or named, resolution, context, said, frozenset(doc_ids))
 
     def analysed(self, checked: Checked) -> Prepared:

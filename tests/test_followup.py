@@ -189,3 +189,14 @@ def test_a_word_relative_to_what_was_said_leans_on_the_last_turn_it_meets(questi
     assert dependence(question)[0] == "weak"
     assert resolve_history(question, [last]).used
     assert not resolve_history(question, [Turn("When was the Zangezur corridor proposed?", ("In 2020.",))]).used
+
+
+def test_the_last_answers_neighbourhood_is_a_candidate_for_any_next_question(answerer: Answerer) -> None:
+    # a follow-up no word marks as one may still be answered next to the last quote; the ranker decides
+    first = answerer.ask(JETS)
+    history = (Exchange(JETS, tuple((q.doc_id, q.start, q.end) for q in first.quotes)),)
+    switch = "When did Lavrov call for opening the Zangezur corridor?"
+    prepared = answerer.prepare(switch, history=history)
+    assert prepared.context and not prepared.said and not prepared.resolution.used  # type: ignore[union-attr]
+    alone, after = answerer.ask(switch), answerer.ask(switch, history=history)
+    assert [(q.doc_id, q.start, q.end) for q in after.quotes] == [(q.doc_id, q.start, q.end) for q in alone.quotes]
