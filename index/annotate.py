@@ -12,8 +12,9 @@ from index.errors import VerbatimError
 from index.records import Sentence
 
 # The question side needs only tags and lemmas; the build also needs the parser (noun chunks) and
-# the entity recogniser. The pipeline's senter stays off: the index has its own sentence splitter.
-QUESTION_EXCLUDE = ("parser", "ner")
+# the entity recogniser. The pipeline's senter stays off: the index has its own sentence splitter (and
+# the question side does not load it at all: a disabled component is still loaded).
+QUESTION_EXCLUDE = ("parser", "ner", "senter")
 
 
 class PipelineNotFound(VerbatimError):

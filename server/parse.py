@@ -1,6 +1,7 @@
 """The question's parse: tokens with their part-of-speech tags and lemmas (spaCy's tagger and
-lemmatizer only, about 2 ms a question). One parse serves the answer type, the question's entities
-and anyone else who reads the question (a follow-up resolver looking for pronouns, say)."""
+lemmatizer only; the tagger's network through server/tagger.py, about 2 ms a question in all). One parse
+serves the answer type, the question's entities and anyone else who reads the question (a follow-up
+resolver looking for pronouns, say)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.annotate import QUESTION_EXCLUDE, load_pipeline
+from server.tagger import FastTagger, one_blas_thread
 
 MAX_PARSED = 2000  # characters: a pasted essay is tagged on its start only, which holds its question
 
@@ -64,12 +66,24 @@ class Parser:
 
     def __init__(self, pipeline: str) -> None:
         self.nlp: Any = load_pipeline(pipeline, exclude=QUESTION_EXCLUDE)
+        one_blas_thread()  # the tagger's small products are much slower threaded (server/tagger.py)
+        self.fast = FastTagger.of(self.nlp)  # None: spaCy's own tok2vec and tagger tag instead
+        # what runs after the tags: the attribute ruler (tags -> parts of speech) and the lemmatizer
+        self.after = [proc for name, proc in self.nlp.pipeline if name not in ("tok2vec", "tagger")]
+
+    def doc(self, text: str) -> Any:
+        if self.fast is None:
+            return self.nlp(text)
+        doc = self.fast(self.nlp.make_doc(text))
+        for proc in self.after:
+            doc = proc(doc)
+        return doc
 
     def parse(self, text: str) -> Parse:
         text = text[:MAX_PARSED]
         # A question typed in capitals tags as a row of proper nouns; its lower-case form tags right.
         shown = text.lower() if text.isupper() else text
-        doc = self.nlp(shown)
+        doc = self.doc(shown)
         tokens = tuple(Token(t.text, str(t.lemma_).lower(), t.tag_, t.idx, t.idx + len(t.text))
                        for t in doc if not t.is_space)
         return Parse(shown, tokens)
