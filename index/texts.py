@@ -6,6 +6,7 @@ parsing it out of JSON).
 
 from __future__ import annotations
 
+import functools
 import mmap
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -18,23 +19,34 @@ __all__ = ["ArticleTexts", "StoredArticle", "TextFile", "length", "write_texts"]
 FILE = "texts.utf8"
 
 
+RECENT = 64  # decoded texts kept: more than the articles one answer reads (its passages' and their neighbours')
+
+
 class TextFile:
-    """The mapped texts file: text(at, size) decodes one article's bytes."""
+    """The mapped texts file: text(at, size) decodes one article's bytes. The last RECENT texts decoded
+    are kept: an answer slices its candidate sentences out of the same few articles hundreds of times
+    (about 550 rows a question), and decoding the whole article for each one was 32 us a row, most
+    of an answer's time outside the encode."""
 
     def __init__(self, path: Path) -> None:
         self.size = path.stat().st_size
         with path.open("rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if self.size else None
+        self._decoded = functools.lru_cache(maxsize=RECENT)(self._decode)
 
     def text(self, at: int, size: int) -> str:
         if self._map is None or not 0 <= at <= at + size <= self.size:
             raise ValueError(f"bytes {at}-{at + size} lie outside the texts file of {self.size}")
+        return self._decoded(at, size)
+
+    def _decode(self, at: int, size: int) -> str:
+        assert self._map is not None
         return self._map[at: at + size].decode("utf-8")
 
 
 class StoredArticle(Article):
-    """An Article whose text is read from the texts file each time it is asked for (never kept), and whose
-    length in characters is known without reading it."""
+    """An Article whose text is read from the texts file when asked for (only the last few read are kept,
+    by TextFile), and whose length in characters is known without reading it."""
 
     _source: TextFile
     _at: int

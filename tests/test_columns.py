@@ -140,3 +140,17 @@ def test_texts_stay_on_disk_until_read(tmp_path: Path) -> None:
     assert dict(ArticleTexts({s.doc_id: s for s in stored})) == {"a": plain[0].text, "b": ""}
     with pytest.raises(ValueError, match="outside"):
         source.text(10, 100)
+
+
+def test_recently_read_texts_are_kept_and_no_more(tmp_path: Path) -> None:
+    from index.texts import RECENT, StoredArticle, TextFile, write_texts
+
+    plain = [Article(f"a{i}", f"a{i}.txt", f"Text number {i} — ünïcode.", f"h{i}") for i in range(RECENT * 2)]
+    ranges = write_texts(tmp_path / "texts.utf8", plain)
+    source = TextFile(tmp_path / "texts.utf8")
+    stored = [StoredArticle(a.doc_id, a.filename, a.sha256, a.meta, source, *r) for a, r in zip(plain, ranges,
+                                                                                                 strict=True)]
+    for _ in range(3):
+        assert [s.text for s in stored] == [a.text for a in plain]
+    assert stored[-1].text is stored[-1].text  # read again: the kept string, not a new decode
+    assert source._decoded.cache_info().currsize == RECENT
