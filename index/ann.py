@@ -25,6 +25,7 @@ HNSW_M = 32  # graph links per vector: recall against memory (4 * 2 * M bytes pe
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128  # candidates kept while searching: recall against time
 TRAIN_SAMPLE = 100_000  # vectors the scalar quantiser learns its ranges from
+ADD_BLOCK = 1 << 16  # vectors added at once
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,9 @@ def build_ann(vectors: np.ndarray, spec: AnnSpec) -> Any:
                                   faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = spec.ef_construction
         step = max(1, len(vectors) // TRAIN_SAMPLE)
-        index.train(np.ascontiguousarray(vectors[::step]))
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        index.train(np.ascontiguousarray(vectors[::step], dtype=np.float32))
+    for at in range(0, len(vectors), ADD_BLOCK):  # a block at a time: `vectors` may be mapped from disk
+        index.add(np.ascontiguousarray(vectors[at: at + ADD_BLOCK], dtype=np.float32))
     configure(index, spec)
     return index
 

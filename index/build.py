@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from index.ann import MATCH_CONTEXT, AnnSpec, build_ann, choose, match_vectors
+from index.ann import MATCH_CONTEXT, build_ann, choose, match_vectors
 from index.annotate import Annotation, annotate, load_pipeline, pipeline_version
+from index.append import Reused, bm25_terms, grown, grown_ann, prefix_of, write_rows
 from index.checkpoint import Checkpoint, sentence_key
 from index.chunk import chunk
 from index.clean import clean
@@ -23,6 +24,7 @@ from index.columns import tabulate
 from index.encoder import Encoder
 from index.errors import IndexMismatch, IndexWriteFailed, NoUsableArticles, VerbatimError
 from index.hash_encoder import KIND as HASH_KIND
+from index.lexical_index import PassageTerms, bm25_of
 from index.load import load_folder
 from index.neighbours import neighbours_of
 from index.onnx_encoder import ENCODER_DIR
@@ -43,7 +45,7 @@ from index.store import (
     write_folder,
 )
 from index.swap import remove_stale, resolve, staging_for, swap_in
-from index.text import grow, lexical_version, lexicon, terms
+from index.text import grow, lexical_version, lexicon
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
 PIPELINE_VERSION = "4"
@@ -164,12 +166,10 @@ def chunking(settings: Settings) -> dict[str, int]:
             "overlap": settings.chunk_overlap}
 
 
-def pieces_from(data: IndexData, annotator: str) -> dict[str, Piece]:
-    """Split a loaded index back into per-article pieces, keyed by content hash. An article whose text
-    does not hash to what the manifest records is left out (and so embedded again). Annotations made
-    by another pipeline than `annotator` are dropped, to be made again."""
-    found: dict[str, Piece] = {}
-    notes = data.annotations if data.manifest.annotator == annotator else []
+def pieces_from(data: IndexData) -> dict[str, Reused]:
+    """Where each article of a loaded index has its rows, keyed by content hash. An article whose text
+    does not hash to what the manifest records is left out (and so embedded again)."""
+    found: dict[str, Reused] = {}
     # each article's rows from the columns (a pass over every sentence per article was quadratic: most
     # of a +100 build at 10,000 articles)
     passage_bounds = np.searchsorted(data.passages.doc, np.arange(len(data.articles) + 1))
@@ -177,16 +177,31 @@ def pieces_from(data: IndexData, annotator: str) -> dict[str, Piece]:
         recorded = data.manifest.article_hashes.get(doc_id)
         if recorded != article.sha256 or hashlib.sha256(article.text.encode("utf-8")).hexdigest() != recorded:
             continue
-        s_idx = list(data.sentences.of_article(doc_id))
-        p_idx = list(range(int(passage_bounds[k]), int(passage_bounds[k + 1])))
-        base = s_idx[0] if s_idx else 0
-        passages = [replace(data.passages[i], first_sentence=data.passages[i].first_sentence - base,
-                            last_sentence=data.passages[i].last_sentence - base) for i in p_idx]
-        found[article.sha256] = Piece(article, [data.sentences[i] for i in s_idx], passages,
-                                      data.sentence_vectors[s_idx], data.passage_vectors[p_idx],
-                                      data.context_vectors[s_idx],
-                                      [notes[i] for i in s_idx] if notes else None, base if s_idx else -1)
+        found[article.sha256] = Reused(article, data.sentences.of_article(doc_id),
+                                       range(int(passage_bounds[k]), int(passage_bounds[k + 1])))
     return found
+
+
+def materialised(reused: Reused, data: IndexData, annotator: str) -> Piece:
+    """A reused article's rows of `data` as a Piece. Annotations made by another pipeline than
+    `annotator` are dropped, to be made again."""
+    notes = data.annotations if data.manifest.annotator == annotator else []
+    s_idx, p_idx = list(reused.sentences), list(reused.passages)
+    base = s_idx[0] if s_idx else 0
+    passages = [replace(data.passages[i], first_sentence=data.passages[i].first_sentence - base,
+                        last_sentence=data.passages[i].last_sentence - base) for i in p_idx]
+    return Piece(reused.article, [data.sentences[i] for i in s_idx], passages, data.sentence_vectors[s_idx],
+                 data.passage_vectors[p_idx], data.context_vectors[s_idx],
+                 [notes[i] for i in s_idx] if notes else None, base if s_idx else -1)
+
+
+def appends(reused: list[Reused], pieces: list[Piece], previous: IndexData, annotator: str) -> bool:
+    """Whether the build only adds articles after the previous index's own, which is then grown in
+    place (index.append) rather than put together anew: every article of it reused in its order, every
+    new one sorting after them, and its annotations made as this build makes them."""
+    after = not pieces or not reused or pieces[0].article.doc_id > reused[-1].article.doc_id
+    notes = previous.manifest.annotator == annotator and len(previous.annotations) == len(previous.sentences)
+    return bool(reused) and after and notes and prefix_of(reused, previous)
 
 
 def appended(pieces: list[Piece], previous: IndexData) -> tuple[int, int] | None:
@@ -207,22 +222,13 @@ def appended(pieces: list[Piece], previous: IndexData) -> tuple[int, int] | None
     return (sentences, passages) if (sentences, passages) == (m.sentences, m.passages) and sentences else None
 
 
-def grown_ann(vectors: np.ndarray, spec: AnnSpec, old: Any, old_spec: dict[str, Any] | None, start: int) -> Any:
-    """The previous index with the rows from `start` added, when it is of the kind chosen now; else a new one."""
-    if old is None or old_spec != spec.record() or old.ntotal != start:
-        return build_ann(vectors, spec)
-    old.add(np.ascontiguousarray(vectors[start:], dtype=np.float32))
-    return old
-
-
 def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], dim: int,
-             flat_below: int, previous: IndexData | None = None) -> IndexData:
-    """The index of `pieces`; its FAISS indexes exact below `flat_below` vectors, HNSW above (the kinds
-    recorded in the manifest returned with it). `previous`: the index the reused pieces come from; their
+             flat_below: int, staging: Path, previous: IndexData | None = None) -> IndexData:
+    """The index of `pieces`, its vector files written into `staging`; its FAISS indexes exact below
+    `flat_below` vectors, HNSW above (the kinds recorded in the manifest returned with it). `previous`:
+    the index the reused pieces come from; their
     neighbours are kept (only the new sentences' are searched), and when the new articles come after
     all of its own, its FAISS indexes and lexicon grow rather than being made again."""
-    import bm25s
-
     sentences: list[Sentence] = []
     passages: list[Passage] = []
     for piece in pieces:
@@ -230,13 +236,19 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
         sentences += piece.sentences
         passages += [replace(p, first_sentence=p.first_sentence + base, last_sentence=p.last_sentence + base)
                      for p in piece.passages]
-    empty = np.zeros((0, dim), dtype=np.float32)
-    passage_vectors = np.vstack([p.passage_vectors for p in pieces] or [empty]).astype(np.float32)
-    sentence_vectors = np.vstack([p.sentence_vectors for p in pieces] or [empty]).astype(np.float32)
-    context_vectors = np.vstack([p.context_vectors for p in pieces] or [empty]).astype(np.float32)
+    # written into the staging folder a piece at a time and mapped: no second copy of every vector
+    staging.mkdir(parents=True, exist_ok=True)
+    passage_vectors = write_rows(staging / "passage_vectors.npy", (p.passage_vectors for p in pieces), dim,
+                                 len(passages))
+    sentence_vectors = write_rows(staging / "sentence_vectors.npy", (p.sentence_vectors for p in pieces), dim,
+                                  len(sentences))
+    context_vectors = write_rows(staging / "context_vectors.npy", (p.context_vectors for p in pieces), dim,
+                                 len(sentences))
+    match = write_rows(staging / "match_vectors.npy", (match_vectors(p.sentence_vectors, p.context_vectors,
+                                                                     MATCH_CONTEXT) for p in pieces),
+                       dim, len(sentences))
     passage_spec = choose(len(passage_vectors), flat_below)
     sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT)
-    match = match_vectors(sentence_vectors, context_vectors, MATCH_CONTEXT)
     prefix = appended(pieces, previous) if previous is not None else None
     if previous is not None and prefix is not None:
         old = previous.manifest.ann
@@ -248,8 +260,7 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
         lex = lexicon((s.text for s in sentences), (p.text for p in passages))
     manifest = replace(manifest, ann={"passages": passage_spec.record(), "sentences": sentence_spec.record()})
     articles = {p.article.doc_id: p.article for p in pieces}
-    bm25 = bm25s.BM25()
-    bm25.index([terms(articles[p.doc_id].title + "\n" + p.text) for p in passages], show_progress=False)
+    passage_terms = PassageTerms.of(bm25_terms(passages, articles))
     annotations = [a for piece in pieces for a in piece.annotations or []]
     fresh, kept = None, None
     if previous is not None:
@@ -259,7 +270,8 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
                          len(sentences))
     s_table, p_table = tabulate(articles, sentences, passages)
     return IndexData(manifest, articles, s_table, p_table, passage_vectors, sentence_vectors, context_vectors,
-                     faiss_index, bm25, near, skipped, lex, annotations, sentence_ann, match)
+                     faiss_index, bm25_of(passage_terms), near, skipped, lex, annotations, sentence_ann, match,
+                     passage_terms)
 
 
 def carried_over(pieces: list[Piece], previous: Neighbours,
@@ -319,8 +331,8 @@ def build(
         checkpoint, dropped = Checkpoint.beside(out, f"{plan.name} {plan.source} {annotator}")
         if dropped:
             warnings.append("dropped an interrupted build's saved work made with another model or annotator")
-    old = pieces_from(previous, annotator) if previous else {}
-    pieces: list[Piece] = []
+    old = pieces_from(previous) if previous else {}
+    reused: list[Reused] = []
     todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
     skipped = list(corpus.skipped)
     for article in tqdm(corpus.articles, desc="Reading", unit="article", disable=not progress):
@@ -328,7 +340,7 @@ def build(
         if reuse is not None and reuse.article.doc_id == article.doc_id:
             meta = Metadata(**{k: getattr(article.meta, k) or getattr(reuse.article.meta, k)
                                for k in ("title", "source", "author", "published")})
-            pieces.append(replace(reuse, article=replace(article, meta=meta)))
+            reused.append(replace(reuse, article=replace(article, meta=meta)))
             continue
         article, sentences, passages = process(article, settings)
         if not passages:
@@ -344,6 +356,7 @@ def build(
                                       progress, say, checkpoint)
     dim = dim or (previous.manifest.dim if previous else 0)
     pos = 0
+    pieces: list[Piece] = []
     for article, sentences, passages in todo:
         assert vectors is not None
         n, m = len(sentences), len(passages)
@@ -351,25 +364,36 @@ def build(
         p_vec = vectors[pos + 2 * n: pos + 2 * n + m]
         pos += 2 * n + m
         pieces.append(Piece(article, sentences, passages, s_vec, p_vec, c_vec))
-    if not pieces:
+    if not pieces and not reused:
         raise NoUsableArticles(f"No article in {articles_dir} has body text to index. Check the files and retry.")
+    reused.sort(key=lambda r: r.article.doc_id)
+    pieces.sort(key=lambda p: p.article.doc_id)
+    grows = previous is not None and appends(reused, pieces, previous, annotator)
+    if previous is not None and not grows:  # the reused rows become pieces, to be put together anew
+        pieces = sorted([materialised(r, previous, annotator) for r in reused] + pieces,
+                        key=lambda p: p.article.doc_id)
     pieces, annotated, annotate_seconds = annotated_pieces(pieces, None if rules else settings.spacy_pipeline,
                                                            progress, checkpoint)
-    pieces.sort(key=lambda p: p.article.doc_id)
+    kept = reused if grows else []
     manifest = Manifest(
-        format_version=FORMAT_VERSION, model=plan.name, dim=dim, articles=len(pieces),
-        passages=sum(len(p.passages) for p in pieces), sentences=sum(len(p.sentences) for p in pieces),
+        format_version=FORMAT_VERSION, model=plan.name, dim=dim, articles=len(kept) + len(pieces),
+        passages=sum(len(r.passages) for r in kept) + sum(len(p.passages) for p in pieces),
+        sentences=sum(len(r.sentences) for r in kept) + sum(len(p.sentences) for p in pieces),
         chunking=chunking(settings), pipeline=PIPELINE_VERSION, built_at=now_iso(),
         build_seconds=round(time.perf_counter() - started, 2),
-        article_hashes={p.article.doc_id: p.article.sha256 for p in pieces}, lexical=lexical_version(),
-        articles_dir=str(articles_dir.resolve()), encoder=plan.record(), annotator=annotator,
+        article_hashes={a.doc_id: a.sha256 for a in [r.article for r in kept] + [p.article for p in pieces]},
+        lexical=lexical_version(), articles_dir=str(articles_dir.resolve()), encoder=plan.record(),
+        annotator=annotator,
     )
-    reused = any(p.origin >= 0 for p in pieces)
-    data = assemble(pieces, manifest, skipped, dim, settings.ann_flat_below,
-                    previous if previous is not None and reused else None)
     staging = staging_for(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        if grows:
+            assert previous is not None
+            data = grown(previous, out, reused, pieces, manifest, skipped, dim, settings.ann_flat_below, staging)
+        else:
+            data = assemble(pieces, manifest, skipped, dim, settings.ann_flat_below, staging,
+                            previous if previous is not None and any(p.origin >= 0 for p in pieces) else None)
         write_folder(data, staging, lambda folder: copy_files(files, folder / ENCODER_DIR) if files else None)
         swap_in(staging, out)
         if checkpoint is not None:
@@ -385,10 +409,10 @@ def build(
         # Also on Ctrl-C: a half-written folder is removed and the previous index is untouched.
         shutil.rmtree(staging, ignore_errors=True)
         workdir.cleanup()
-    current = {p.article.doc_id for p in pieces}
+    current = set(manifest.article_hashes)
     return BuildReport(
-        out=out, articles=len(pieces), passages=manifest.passages, sentences=manifest.sentences,
-        embedded=len(todo), reused=len(pieces) - len(todo),
+        out=out, articles=manifest.articles, passages=manifest.passages, sentences=manifest.sentences,
+        embedded=len(todo), reused=manifest.articles - len(todo),
         removed=sum(1 for doc_id in (previous.articles if previous else {}) if doc_id not in current),
         skipped=skipped, warnings=warnings, seconds=time.perf_counter() - started,
         size_bytes=folder_size(out), annotated=annotated, annotate_seconds=annotate_seconds,

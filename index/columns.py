@@ -19,8 +19,8 @@ import numpy as np
 
 from index.records import Article, Passage, Sentence
 
-__all__ = ["ArticleRows", "LazyLines", "PassageTable", "SentenceTable", "Spans", "TermTable", "article_layout",
-           "spans_arrays", "tables", "tabulate"]
+__all__ = ["ArticleRows", "Chained", "LazyLines", "PassageTable", "SentenceTable", "Spans", "TermTable",
+           "article_layout", "spans_arrays", "tables", "tabulate"]
 
 
 T = TypeVar("T")
@@ -152,6 +152,20 @@ class TermTable(_Rows[frozenset[str]]):
             counts.append(len(terms))
         return cls(list(number), np.cumsum(counts, dtype=np.int64), np.asarray(ids, dtype=np.int32))
 
+    def extended(self, sets: Iterable[frozenset[str]]) -> TermTable:
+        """These rows followed by `sets`: new terms join the end of the vocabulary (as TermTable.of over
+        every row would number them), the old rows' ids are kept as they are."""
+        more = TermTable.of(sets)
+        number = {t: j for j, t in enumerate(self.vocabulary)}
+        vocabulary = list(self.vocabulary)
+        for t in more.vocabulary:
+            if t not in number:
+                number[t] = len(vocabulary)
+                vocabulary.append(t)
+        remap = np.asarray([number[t] for t in more.vocabulary], dtype=np.int32)
+        return TermTable(vocabulary, np.concatenate([self.starts, self.starts[-1] + more.starts[1:]]),
+                         np.concatenate([self.ids, remap[more.ids]]).astype(np.int32))
+
     def __len__(self) -> int:
         return len(self.starts) - 1
 
@@ -166,6 +180,20 @@ class TermTable(_Rows[frozenset[str]]):
         if len(self.ids) and (int(self.ids.min()) < 0 or int(self.ids.max()) >= len(self.vocabulary)):
             return "a term points outside the vocabulary"
         return None
+
+
+class Chained(_Rows[T]):
+    """The rows of `head` followed by those of `tail`, neither copied: a grown index's annotations are
+    the previous file's lines (written again byte for byte) and the new articles' own."""
+
+    def __init__(self, head: Sequence[T], tail: Sequence[T]) -> None:
+        self.head, self.tail = head, tail
+
+    def __len__(self) -> int:
+        return len(self.head) + len(self.tail)
+
+    def _row(self, i: int) -> T:
+        return self.head[i] if i < len(self.head) else self.tail[i - len(self.head)]
 
 
 class LazyLines(_Rows[Any]):
@@ -185,6 +213,16 @@ class LazyLines(_Rows[Any]):
         assert self._map is not None
         start = int(self._ends[i - 1]) + 1 if i else 0
         return self._parse(self._map[start: int(self._ends[i])].decode("utf-8"))
+
+    def write_to(self, out: typing.BinaryIO, block: int = 1 << 24) -> None:
+        """Every line as it is in the file, each ending in a newline, without parsing one."""
+        if self._map is None:
+            return
+        end = int(self._ends[-1]) if len(self._ends) else 0
+        for at in range(0, end, block):
+            out.write(self._map[at: min(end, at + block)])
+        if len(self._ends):
+            out.write(b"\n")
 
 
 def _line_ends(data: mmap.mmap, block: int = 1 << 26) -> np.ndarray:

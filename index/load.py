@@ -38,12 +38,15 @@ def article_files(folder: Path) -> Iterator[Path]:
             yield path
 
 
+CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters in the first 8 KB mean this is not a text file."""
     head = data[:8192]
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    controls = len(head) - len(head.translate(None, CONTROLS))  # a byte at a time in Python took 6 s at 10k
     return controls > max(8, len(head) // 100)
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from index.ann import build_ann, choose
-from index.records import Sentence
+from index.columns import SentenceTable
+from index.records import Neighbours, Sentence
 from index.store import Neighbour
 
 __all__ = ["MAX_NEIGHBOURS", "NEIGHBOUR_FLOOR", "neighbours_of"]
@@ -34,20 +35,31 @@ SEARCH_K = 32
 SEARCH_EF = 64
 
 
-def copies(sentences: Sequence[Sentence], vectors: np.ndarray) -> tuple[list[int], list[list[int]]]:
-    """Body sentences grouped by identical vector: (one representative per group, each group's members)."""
+def columns_of(sentences: Sequence[Sentence]) -> tuple[np.ndarray, np.ndarray]:
+    """(heading flag, article number) per sentence: a table's own columns, or read off the objects."""
+    if isinstance(sentences, SentenceTable):
+        return np.asarray(sentences.heading, dtype=bool), np.asarray(sentences.doc)
+    number: dict[str, int] = {}
+    doc = np.fromiter((number.setdefault(s.doc_id, len(number)) for s in sentences), dtype=np.int64,
+                      count=len(sentences))
+    return np.fromiter((s.heading for s in sentences), dtype=bool, count=len(sentences)), doc
+
+
+def copies(heading: np.ndarray, vectors: np.ndarray, block: int = 1 << 16) -> tuple[list[int], list[list[int]]]:
+    """Body sentences grouped by identical vector: (one representative per group, each group's members).
+    The vectors are read a block at a time (they may be mapped from disk)."""
     seen: dict[bytes, int] = {}
     reps: list[int] = []
     members: list[list[int]] = []
-    for i, s in enumerate(sentences):
-        if s.heading:
-            continue
-        key = vectors[i].tobytes()
-        g = seen.setdefault(key, len(reps))
-        if g == len(reps):
-            reps.append(i)
-            members.append([])
-        members[g].append(i)
+    for at in range(0, len(heading), block):
+        rows = np.ascontiguousarray(vectors[at: at + block])
+        for k in np.flatnonzero(~heading[at: at + block]).tolist():
+            i = at + k
+            g = seen.setdefault(rows[k].tobytes(), len(reps))
+            if g == len(reps):
+                reps.append(i)
+                members.append([])
+            members[g].append(i)
     return reps, members
 
 
@@ -63,18 +75,22 @@ def near_groups(rep_vectors: np.ndarray, queries: np.ndarray, flat_below: int) -
     return found
 
 
-def exact_groups(q: np.ndarray, ids: np.ndarray, rep_vectors: np.ndarray) -> list[list[tuple[float, int]]]:
-    """Each query's found groups (-1: none) scored exactly, those at NEIGHBOUR_FLOOR or more."""
+def exact_groups(q: np.ndarray, ids: np.ndarray, vectors: np.ndarray,
+                 rows: np.ndarray | None = None) -> list[list[tuple[float, int]]]:
+    """Each query's found groups (-1: none) scored exactly, those at NEIGHBOUR_FLOOR or more; group g's
+    vector is vectors[g], or vectors[rows[g]] (its representative's row)."""
     safe = np.where(ids >= 0, ids, 0)
-    sims = np.einsum("qd,qkd->qk", q, rep_vectors[safe])  # exact, whatever the index's own scores
+    found = np.asarray(vectors[safe if rows is None else rows[safe]], dtype=np.float32)
+    sims = np.einsum("qd,qkd->qk", q, found)  # exact, whatever the index's own scores
     return [[(float(s), int(h)) for s, h in zip(row_sims, row_ids, strict=True) if h >= 0 and s >= NEIGHBOUR_FLOOR]
             for row_ids, row_sims in zip(ids, sims, strict=True)]
 
 
-def graph_groups(rep_vectors: np.ndarray, queries: np.ndarray, reps: list[int], group: np.ndarray,
+def graph_groups(vectors: np.ndarray, queries: np.ndarray, reps: np.ndarray, group: np.ndarray,
                  graph: Any, graph_vectors: np.ndarray) -> list[list[tuple[float, int]]]:
     """near_groups through `graph`, an HNSW index over `graph_vectors` (a row per sentence): each query
-    group searched with its representative's row there, the sentences found mapped to their groups."""
+    group searched with its representative's row there, the sentences found mapped to their groups,
+    scored from the sentence `vectors` (read by row: they may be mapped from disk)."""
     import faiss
 
     k = min(SEARCH_K, graph.ntotal)
@@ -82,27 +98,31 @@ def graph_groups(rep_vectors: np.ndarray, queries: np.ndarray, reps: list[int], 
     found: list[list[tuple[float, int]]] = []
     for at in range(0, len(queries), CHUNK):
         chunk = queries[at: at + CHUNK]
-        rows = np.asarray([reps[g] for g in chunk])
+        rows = reps[chunk]
         _, ids = graph.search(np.ascontiguousarray(graph_vectors[rows], dtype=np.float32), k, params=params)
         groups = np.where(ids >= 0, group[np.where(ids >= 0, ids, 0)], -1)
         groups = np.concatenate([chunk[:, None], groups], axis=1)  # its own copies, whatever the graph found
         groups.sort(axis=1)
         groups[:, 1:][groups[:, 1:] == groups[:, :-1]] = -1  # each group once
-        found += exact_groups(rep_vectors[chunk], groups, rep_vectors)
+        found += exact_groups(np.asarray(vectors[rows], dtype=np.float32), groups, vectors, reps)
     return found
 
 
 def neighbours_of(sentences: Sequence[Sentence], vectors: np.ndarray, flat_below: int,
                   fresh: np.ndarray | None = None,
-                  kept: dict[int, list[Neighbour]] | None = None, graph: Any = None,
+                  kept: dict[int, list[Neighbour]] | Neighbours | None = None, graph: Any = None,
                   graph_vectors: np.ndarray | None = None) -> dict[int, list[Neighbour]]:
     """Sentence -> its neighbours in other articles, best first (ties by sentence). `fresh` (a boolean
-    per sentence) limits the search to those sentences; the others keep their lists from `kept`.
-    `graph`: the sentences' HNSW index over `graph_vectors`, searched instead of an exact index over
-    the distinct vectors when there are `flat_below` of them or more."""
+    per sentence) limits the search to those sentences; the others keep their lists from `kept`. With
+    `kept` as a dict, every list is returned; as Neighbours (arrays), only the lists that differ from it
+    (the new sentences' and the old ones a new sentence found), for Neighbours.patched: a grown index
+    does not turn every old list into objects. `graph`: the sentences' HNSW index over `graph_vectors`,
+    searched instead of an exact index over the distinct vectors when there are `flat_below` of them or
+    more. `sentences` may be an index.columns.SentenceTable: only its columns are read."""
     if len(sentences) < 2:
         return {}
-    reps, members = copies(sentences, vectors)
+    heading, docs = columns_of(sentences)
+    reps, members = copies(heading, vectors)
     if not reps:
         return {}
     group = np.full(len(sentences), -1)
@@ -112,12 +132,12 @@ def neighbours_of(sentences: Sequence[Sentence], vectors: np.ndarray, flat_below
     if fresh is not None:
         wanted[group[fresh & (group >= 0)]] = True
     queries = np.flatnonzero(wanted)
-    found = {i: list(v) for i, v in (kept or {}).items()} if fresh is not None else {}
+    old: dict[int, list[Neighbour]] | Neighbours = kept if kept is not None else {}
+    found: dict[int, list[Neighbour]] = {}
     if graph is not None and graph_vectors is not None and len(reps) >= flat_below:
-        near = graph_groups(vectors[reps], queries, reps, group, graph, graph_vectors)
-    else:
-        near = near_groups(vectors[reps], queries, flat_below)
-    docs = [s.doc_id for s in sentences]
+        near = graph_groups(vectors, queries, np.asarray(reps), group, graph, graph_vectors)
+    else:  # below the size where the graph is searched: the distinct vectors are few enough to hold
+        near = near_groups(np.ascontiguousarray(vectors[reps], dtype=np.float32), queries, flat_below)
     for q, groups in zip(queries, near, strict=True):
         ranked = sorted((-sim, j) for sim, h in groups for j in members[h])
         for i in members[q]:
@@ -134,8 +154,12 @@ def neighbours_of(sentences: Sequence[Sentence], vectors: np.ndarray, flat_below
             if fresh is not None:  # the old sentences this one found have it as a neighbour too
                 for n in chosen:
                     if not fresh[n.sentence]:
-                        found.setdefault(n.sentence, []).append(Neighbour(i, n.similarity))
+                        if n.sentence not in found:
+                            found[n.sentence] = list(old.get(n.sentence, []))
+                        found[n.sentence].append(Neighbour(i, n.similarity))
     if fresh is not None:
+        if isinstance(old, dict):
+            found = {i: list(v) for i, v in old.items()} | found
         for i, lst in found.items():
             if not fresh[i]:
                 found[i] = sorted(lst, key=lambda n: (-n.similarity, n.sentence))[:MAX_NEIGHBOURS]

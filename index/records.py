@@ -102,6 +102,31 @@ class Neighbours:
         sims = np.fromiter((n.similarity for i in order for n in found[i]), dtype=np.float32)
         return cls(np.cumsum(counts), ids, sims)
 
+    def patched(self, changed: dict[int, list[Neighbour]], sentences: int) -> Neighbours:
+        """These lists for `sentences` sentences (rows past these arrays' end are empty), with the rows of
+        `changed` replaced: the unchanged stretches are copied as whole slices, not row by row."""
+        old = len(self.starts) - 1
+        counts = np.zeros(sentences, dtype=np.int64)
+        counts[:min(old, sentences)] = np.diff(self.starts)[:sentences]
+        rows = sorted(changed)
+        for i in rows:
+            counts[i] = len(changed[i])
+        starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts)])
+        ids = np.empty(int(starts[-1]), dtype=np.int32)
+        sims = np.empty(int(starts[-1]), dtype=np.float32)
+        at = 0
+        for stop in [*rows, sentences]:
+            a, b = at, min(stop, old)
+            if a < b:  # rows [a, b) as they were
+                ids[starts[a]: starts[b]] = self.ids[self.starts[a]: self.starts[b]]
+                sims[starts[a]: starts[b]] = self.sims[self.starts[a]: self.starts[b]]
+            if stop < sentences:
+                lst = changed[stop]
+                ids[starts[stop]: starts[stop + 1]] = [n.sentence for n in lst]
+                sims[starts[stop]: starts[stop + 1]] = [n.similarity for n in lst]
+            at = stop + 1
+        return Neighbours(starts, ids, sims)
+
     def get(self, i: int, default: Sequence[Neighbour] = ()) -> list[Neighbour]:
         if not 0 <= i < len(self.starts) - 1:
             return list(default)

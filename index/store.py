@@ -18,9 +18,11 @@ import numpy as np
 
 from index.ann import AnnSpec, configure
 from index.annotate import Annotation
-from index.columns import LazyLines, PassageTable, SentenceTable, TermTable, tables, tabulate
+from index.columns import Chained, LazyLines, PassageTable, SentenceTable, TermTable, tables, tabulate
 from index.errors import IndexCorrupt, IndexMismatch
 from index.integrity import MANIFEST, FileSums, checksums, problems, record_stats, sync_tree
+from index.lexical_index import FILE as PASSAGE_TERMS
+from index.lexical_index import PassageTerms
 from index.records import Article, Metadata, Neighbour, Neighbours, Passage, Sentence, Skipped
 from index.swap import REBUILD, crash_point, resolve
 from index.text import Lexicon, lexical_version
@@ -81,6 +83,9 @@ class IndexData:
     annotations: Sequence[Annotation] = field(default_factory=list)  # one per sentence; empty if never annotated
     sentence_ann: Any = None  # FAISS index over the sentences' match vectors (None: an older format's index)
     match_vectors: np.ndarray | None = None  # what sentence_ann holds (None: an older format's index)
+    # the builder's: each passage's BM25 terms as ids (index.lexical_index), saved so that a grown index
+    # makes BM25 again without tokenising the old passages; a server does not read it (None)
+    passage_terms: PassageTerms | None = None
 
 
 def _jsonl(path: Path, rows: list[Any]) -> None:
@@ -111,13 +116,37 @@ def span_columns(sentences: SentenceTable, passages: PassageTable) -> dict[str, 
             "p_start": passages.start, "p_end": passages.end, "p_first": passages.first, "p_last": passages.last}
 
 
+def written_in_place(array: np.ndarray | None, path: Path) -> bool:
+    """Whether `array` is the .npy file at `path` mapped (the builder wrote it there as it went)."""
+    name = getattr(array, "filename", None)
+    return isinstance(array, np.memmap) and name is not None and Path(name).resolve() == path.resolve()
+
+
+def _save_vectors(folder: Path, name: str, array: np.ndarray) -> None:
+    if not written_in_place(array, folder / name):
+        np.save(folder / name, array)
+
+
+def _save_annotations(path: Path, notes: Sequence[Annotation]) -> None:
+    """One JSON line per sentence; a grown index's old lines (a Chained head read from the previous
+    index) are copied as bytes, not parsed and written again."""
+    with path.open("wb") as out:
+        rest: Sequence[Annotation] = notes
+        if isinstance(notes, Chained) and isinstance(notes.head, LazyLines):
+            notes.head.write_to(out)
+            rest = notes.tail
+        for a in rest:
+            out.write((json.dumps(a.to_row(), ensure_ascii=False) + "\n").encode("utf-8"))
+
+
 def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | None = None) -> Manifest:
-    """Write every part of the index into `folder` (which must be new and empty), flushed to the disk,
-    and return the manifest written, with the checksum of every file. `also` adds files of its own (the
-    encoder's) before the checksums are taken."""
+    """Write every part of the index into `folder` (new, or holding only the vector files the builder
+    wrote there as it went: `written_in_place`), flushed to the disk, and return the manifest written,
+    with the checksum of every file. `also` adds files of its own (the encoder's) before the checksums
+    are taken."""
     import faiss
 
-    folder.mkdir(parents=True, exist_ok=False)
+    folder.mkdir(parents=True, exist_ok=True)
     ranges = write_texts(folder / TEXTS, data.articles.values())
     _jsonl(folder / "articles.jsonl", [
         {"doc_id": a.doc_id, "filename": a.filename, "sha256": a.sha256, **asdict(a.meta), "at": at, "bytes": size,
@@ -125,9 +154,9 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
     ])
     crash_point("articles-written")
     np.savez(folder / "spans.npz", **span_columns(data.sentences, data.passages))  # type: ignore[arg-type]
-    np.save(folder / "passage_vectors.npy", data.passage_vectors)
-    np.save(folder / "sentence_vectors.npy", data.sentence_vectors)
-    np.save(folder / "context_vectors.npy", data.context_vectors)
+    _save_vectors(folder, "passage_vectors.npy", data.passage_vectors)
+    _save_vectors(folder, "sentence_vectors.npy", data.sentence_vectors)
+    _save_vectors(folder, "context_vectors.npy", data.context_vectors)
     faiss.write_index(data.faiss_index, str(folder / "passages.faiss"))
     if data.sentence_ann is not None:
         faiss.write_index(data.sentence_ann, str(folder / "sentences.faiss"))
@@ -135,7 +164,9 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
     near = data.neighbours
     np.savez(folder / "neighbours.npz", starts=near.starts, ids=near.ids, sims=np.round(near.sims, 4))
     if data.match_vectors is not None:
-        np.save(folder / "match_vectors.npy", data.match_vectors)
+        _save_vectors(folder, "match_vectors.npy", data.match_vectors)
+    if data.passage_terms is not None:
+        data.passage_terms.save(folder / PASSAGE_TERMS)
     (folder / "skipped.json").write_text(json.dumps([asdict(s) for s in data.skipped], ensure_ascii=False))
     lex = data.lexicon
     terms = lex.sentence_terms if isinstance(lex.sentence_terms, TermTable) else TermTable.of(lex.sentence_terms)
@@ -143,7 +174,7 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
     (folder / "lexicon.json").write_text(json.dumps({
         "sentence_vocabulary": terms.vocabulary, "document_frequency": lex.document_frequency,
         "passages": lex.passages, "words": dict(lex.words)}, ensure_ascii=False))
-    _jsonl(folder / "annotations.jsonl", [a.to_row() for a in data.annotations])
+    _save_annotations(folder / "annotations.jsonl", data.annotations)
     if also is not None:
         also(folder)
     crash_point("files-written")

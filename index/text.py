@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from index.columns import TermTable
+
 TOKEN = re.compile(r"[^\W_]+")
 # Function words and question words carry no evidence of an answer.
 STOPWORDS = frozenset(
@@ -90,7 +92,10 @@ def lexicon(sentences: Iterable[str], passages: Iterable[str]) -> Lexicon:
 
 def grow(base: Lexicon, sentences: Iterable[str], passages: Iterable[str]) -> Lexicon:
     """`base` with more sentences and passages: the lexicon of all of them (every count is a sum)."""
-    sentence_terms = list(base.sentence_terms) + [frozenset(terms(s)) for s in sentences]
+    more = [frozenset(terms(s)) for s in sentences]
+    # a table read back from an index grows as a table: its rows are not made into sets again
+    table = base.sentence_terms
+    sentence_terms = table.extended(more) if isinstance(table, TermTable) else list(table) + more
     df: Counter[str] = Counter(base.document_frequency)
     words: Counter[str] = Counter(base.words)
     n = base.passages

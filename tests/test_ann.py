@@ -86,6 +86,7 @@ def test_seed_answers_are_the_same_through_hnsw(tmp_path: Path, answerer, embedd
 def test_articles_added_after_the_others_grow_the_indexes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
+    import index.append as appender
     import index.build as builder
 
     articles = tmp_path / "articles"
@@ -99,7 +100,8 @@ def test_articles_added_after_the_others_grow_the_indexes(tmp_path: Path, monkey
     build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
     made: list[int] = []
     real = builder.build_ann
-    monkeypatch.setattr(builder, "build_ann", lambda v, spec: made.append(len(v)) or real(v, spec))
+    for module in (builder, appender):
+        monkeypatch.setattr(module, "build_ann", lambda v, spec: made.append(len(v)) or real(v, spec))
     for name in held.iterdir():
         name.rename(articles / name.name)
     build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)

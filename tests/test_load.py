@@ -96,3 +96,12 @@ def test_same_doc_id_twice(tmp_path: Path) -> None:
     corpus = load_folder(tmp_path)
     assert len(corpus.articles) == 1
     assert "same doc_id" in corpus.skipped[0].reason
+
+
+def test_many_control_bytes_without_a_nul_are_binary() -> None:
+    from index.load import looks_binary
+
+    text = ("A line of text.\tTabbed.\r\n" * 40).encode()
+    assert not looks_binary(text)
+    assert looks_binary(text[:300] + bytes([1, 2, 3, 27]) * 10)  # 40 control bytes in 340
+    assert not looks_binary(text[:2000] + bytes([27]) * 8)  # a few escape codes: still text

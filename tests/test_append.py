@@ -1,0 +1,127 @@
+"""Growing an index in place (index.append): articles added after the others give the index a build
+from scratch gives, with the old rows copied rather than made again; BM25 from the saved term ids has
+bm25s's own scores; the pieces it is made of (patched neighbour lists, extended term tables, copied
+annotation lines) keep what they had."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+import index.append as appender
+from index.build import build
+from index.columns import LazyLines, TermTable
+from index.hash_encoder import HashEncoder
+from index.lexical_index import FILE as PASSAGE_TERMS
+from index.lexical_index import PassageTerms, bm25_of
+from index.records import Neighbour, Neighbours
+from index.settings import Settings
+from index.store import read_folder, span_columns
+from index.text import terms
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_ARTICLES = REPO / "data" / "articles"
+
+
+def column_entries(bm25: object, token: str) -> list[tuple[int, float]]:
+    scores, j = bm25.scores, bm25.vocab_dict[token]  # type: ignore[attr-defined]
+    a, b = int(scores["indptr"][j]), int(scores["indptr"][j + 1])
+    return sorted(zip(scores["indices"][a:b].tolist(), scores["data"][a:b].tolist(), strict=True))
+
+
+def test_bm25_from_term_ids_has_the_scores_bm25s_computes(seed_index: Path) -> None:
+    data = read_folder(seed_index)
+    tokens = appender.bm25_terms(data.passages, data.articles)
+    reference = bm25s.BM25()
+    reference.index(tokens, show_progress=False)
+    ours = bm25_of(PassageTerms.of(tokens))
+    assert set(ours.vocab_dict) == set(reference.vocab_dict)
+    for token in reference.vocab_dict:
+        if token:
+            assert column_entries(ours, token) == column_entries(reference, token), token  # bit for bit
+    for question in ("Who won the election in Armenia?", "drones Russia Iran", "sanctions zzzz"):
+        known = [t for t in terms(question) if t in reference.vocab_dict]
+        assert np.array_equal(ours.get_scores(known), reference.get_scores(known))
+
+
+def test_passage_terms_extend_save_and_load(tmp_path: Path) -> None:
+    first = PassageTerms.of([["a", "b", "a"], []])
+    grown = first.extended([["c", "a"]])
+    assert grown.vocabulary == ["a", "b", "c"] and grown.starts.tolist() == [0, 3, 3, 5]
+    assert grown.ids.tolist() == [0, 1, 0, 2, 0]
+    grown.save(tmp_path / "t.npz")
+    back = PassageTerms.load(tmp_path / "t.npz")
+    assert back.vocabulary == grown.vocabulary and np.array_equal(back.ids, grown.ids)
+    np.savez(tmp_path / "bad.npz", starts=np.array([0, 9]), ids=np.array([0], dtype=np.int32),
+             vocabulary=np.frombuffer(b"a", dtype=np.uint8))
+    with pytest.raises(ValueError, match="does not fit"):
+        PassageTerms.load(tmp_path / "bad.npz")
+
+
+def test_a_term_table_extends_as_one_made_of_every_row() -> None:
+    rows = [frozenset({"x", "y"}), frozenset(), frozenset({"y"})]
+    more = [frozenset({"z", "x"}), frozenset({"w"})]
+    grown = TermTable.of(rows).extended(more)
+    whole = TermTable.of(rows + more)
+    assert list(grown) == rows + more and grown.vocabulary == whole.vocabulary
+    assert np.array_equal(grown.ids, whole.ids) and np.array_equal(grown.starts, whole.starts)
+
+
+def test_patched_neighbours_replace_only_the_changed_rows() -> None:
+    lists = {0: [Neighbour(2, 0.875)], 2: [Neighbour(0, 0.875), Neighbour(1, 0.75)], 3: [Neighbour(1, 0.625)]}
+    base = Neighbours.of(lists, 4)  # (similarities a float32 holds exactly)
+    changed = {2: [Neighbour(5, 0.9375), Neighbour(0, 0.875)], 5: [Neighbour(2, 0.9375)]}
+    patched = base.patched(changed, 6)
+    assert patched.as_dict() == {0: lists[0], 2: changed[2], 3: lists[3], 5: changed[5]}
+    assert patched.problem(6) is None
+
+
+def test_lazy_lines_are_copied_byte_for_byte(tmp_path: Path) -> None:
+    for text in ("", '{"a": 1}\n{"b": "é"}\n', '{"a": 1}\n{"b": 2}'):  # the last without its newline
+        path = tmp_path / "lines.jsonl"
+        path.write_text(text, encoding="utf-8")
+        out = io.BytesIO()
+        LazyLines(path, json.loads).write_to(out, block=4)
+        assert out.getvalue().decode("utf-8") == (text if not text or text.endswith("\n") else text + "\n")
+
+
+@pytest.mark.parametrize("flat_below", [10, 100_000])
+def test_a_grown_index_is_the_index_built_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       flat_below: int) -> None:
+    articles = tmp_path / "articles"
+    shutil.copytree(SEED_ARTICLES, articles)
+    held = tmp_path / "held"
+    held.mkdir()
+    for name in sorted(articles.glob("*.txt"))[-2:]:  # the last two (by id) arrive later
+        name.rename(held / name.name)
+    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index", ann_flat_below=flat_below)
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    for name in held.iterdir():
+        name.rename(articles / name.name)
+    calls: list[int] = []
+    real = appender.grown
+    monkeypatch.setattr("index.build.grown", lambda *a, **k: calls.append(1) or real(*a, **k))
+    report = build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    assert calls == [1] and (report.embedded, report.reused) == (2, 3)
+    grown = read_folder(settings.index_dir)
+    fresh = Settings(articles_dir=articles, index_dir=tmp_path / "fresh", ann_flat_below=flat_below)
+    build(fresh, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    whole = read_folder(fresh.index_dir)
+    assert grown.manifest.ann == whole.manifest.ann and grown.manifest.article_hashes == whole.manifest.article_hashes
+    assert [a.text for a in grown.articles.values()] == [a.text for a in whole.articles.values()]
+    for key, column in span_columns(whole.sentences, whole.passages).items():
+        assert np.array_equal(span_columns(grown.sentences, grown.passages)[key], column), key
+    for name in ("passage_vectors", "sentence_vectors", "context_vectors", "match_vectors"):
+        assert np.array_equal(getattr(grown, name), getattr(whole, name)), name
+    assert list(grown.annotations) == list(whole.annotations) and grown.lexicon == whole.lexicon
+    assert grown.neighbours.as_dict() == whole.neighbours.as_dict()
+    for question in ("Who won the election in Armenia?", "drones Russia Iran"):
+        known = [t for t in terms(question) if t in whole.bm25.vocab_dict]
+        assert np.allclose(grown.bm25.get_scores(known), whole.bm25.get_scores(known), atol=1e-6)
+    assert PassageTerms.load(settings.index_dir / PASSAGE_TERMS).vocabulary  # saved for the next growth
