@@ -28,6 +28,7 @@ from index.records import Article, Passage, Sentence, Skipped
 from index.store import IndexData, Manifest, span_columns
 from index.swap import resolve
 from index.text import grow, terms
+from index.vectorise import RowFile
 
 __all__ = ["BLOCK", "Reused", "VECTOR_FILES", "bm25_terms", "grown", "grown_ann", "prefix_of", "write_rows"]
 
@@ -123,7 +124,15 @@ def grown(previous: IndexData, previous_dir: Path, reused: Sequence[Reused], new
     s_table, p_table = tables(articles, columns)
 
     def stacked(name: str, old_rows: np.ndarray, new_rows: list[np.ndarray]) -> np.ndarray:
-        return write_rows(staging / name, [old_rows, *new_rows], dim, len(old_rows) + sum(len(r) for r in new_rows))
+        rows = len(old_rows) + sum(len(r) for r in new_rows)
+        source = getattr(old_rows, "filename", None)
+        if not isinstance(old_rows, np.memmap) or source is None:
+            return write_rows(staging / name, [old_rows, *new_rows], dim, rows)
+        out = RowFile(staging / name, rows, dim)  # the old rows copied file to file, then the new ones
+        out.copy(Path(source), len(old_rows))
+        for block in new_rows:
+            out.write(block)
+        return out.mapped()
 
     staging.mkdir(parents=True, exist_ok=True)
     s_new = [p.sentence_vectors for p in new]

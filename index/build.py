@@ -46,6 +46,7 @@ from index.store import (
 )
 from index.swap import remove_stale, resolve, staging_for, swap_in
 from index.text import grow, lexical_version, lexicon
+from index.vectorise import encode_articles
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
 PIPELINE_VERSION = "4"
@@ -138,6 +139,13 @@ def context_texts(sentences: list[Sentence]) -> list[str]:
 def embedding_text(title: str, passage: str) -> str:
     """What the encoder sees for a passage: its article's title gives it context the text may lack."""
     return f"{title}\n{passage}"
+
+
+def texts_of(work: tuple[Article, list[Sentence], list[Passage]]) -> tuple[list[str], list[str], list[str]]:
+    """What is embedded of an article: its sentences, each in its context, and its passages."""
+    article, sentences, passages = work
+    return [s.text for s in sentences], context_texts(sentences), [embedding_text(article.title, p.text)
+                                                                   for p in passages]
 
 
 def reusable(previous: Path, settings: Settings, model: str, source: str,
@@ -347,22 +355,16 @@ def build(
             skipped.append(Skipped(article.filename, "no body text found (only headings, links or debris)"))
             continue
         todo.append((article, sentences, passages))
-    texts: list[str] = []
-    for article, sentences, passages in todo:
-        texts += [s.text for s in sentences] + context_texts(sentences)
-        texts += [embedding_text(article.title, p.text) for p in passages]
     workdir = tempfile.TemporaryDirectory(prefix="verbatim-export-")
-    vectors, dim, files = plan.encode(texts, resolve(out) if previous else None, Path(workdir.name), settings,
-                                      progress, say, checkpoint)
+    if checkpoint is not None:
+        checkpoint.streamed = True
+    encoded, dim, files = encode_articles(plan, todo, texts_of, resolve(out) if previous else None,
+                                          Path(workdir.name), settings, progress, say, checkpoint)
     dim = dim or (previous.manifest.dim if previous else 0)
-    pos = 0
     pieces: list[Piece] = []
-    for article, sentences, passages in todo:
-        assert vectors is not None
-        n, m = len(sentences), len(passages)
-        s_vec, c_vec = vectors[pos: pos + n], vectors[pos + n: pos + 2 * n]
-        p_vec = vectors[pos + 2 * n: pos + 2 * n + m]
-        pos += 2 * n + m
+    for k, (article, sentences, passages) in enumerate(todo):
+        assert encoded is not None
+        s_vec, c_vec, p_vec = encoded.of(k)  # views of the files the vectors were written to
         pieces.append(Piece(article, sentences, passages, s_vec, p_vec, c_vec))
     if not pieces and not reused:
         raise NoUsableArticles(f"No article in {articles_dir} has body text to index. Check the files and retry.")

@@ -33,8 +33,11 @@ CHUNK = 2048  # texts or sentences computed between two saves: minutes of work l
 SUFFIX = ".resume"
 
 
+KEY_BYTES = 20
+
+
 def text_key(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()[:20]
+    return hashlib.sha256(text.encode("utf-8")).digest()[:KEY_BYTES]
 
 
 def sentence_key(article_sha: str, start: int, end: int) -> str:
@@ -52,6 +55,11 @@ class Checkpoint:
     chunk: int = CHUNK
     resumed: int = 0  # texts and sentences this build took from the interrupted one
     failed: str = ""  # why saving stopped (a full disk): the build goes on, unsaved
+    # a build that encodes a chunk at a time: the interrupted build's vectors are read on the first call
+    # only and each is given out once (a text asked for again is encoded again), so that not every
+    # vector is held to the end
+    streamed: bool = False
+    _unused: dict[bytes, np.ndarray] | None = None
 
     @classmethod
     def beside(cls, target: Path, key: str, chunk: int | None = None) -> tuple[Checkpoint, list[str]]:
@@ -115,7 +123,9 @@ class Checkpoint:
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                 path.unlink(missing_ok=True)
                 continue
-            found.update(zip((bytes(k) for k in keys), vectors, strict=True))
+            # uint8 rows; an older shard's "S20" strings lost a key's trailing zero bytes (that text missed)
+            names = (bytes(k) for k in keys) if keys.dtype.kind == "S" else (k.tobytes() for k in keys)
+            found.update(zip(names, vectors, strict=True))
         return found
 
     def vectors(self, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray],
@@ -123,7 +133,10 @@ class Checkpoint:
         """The vectors of `texts` in order, and how many texts an earlier run had encoded: the others are
         encoded `chunk` distinct texts at a time, each chunk saved before the next starts."""
         keys = [text_key(t) for t in texts]
-        stored = self.stored_vectors()
+        if self._unused is None or not self.streamed:
+            self._unused = self.stored_vectors()
+        unused = self._unused
+        stored = {k: unused.pop(k) for k in dict.fromkeys(keys) if k in unused}
         resumed = sum(1 for k in keys if k in stored)
         by_key = dict(zip(keys, texts, strict=True))
         missing = [k for k in by_key if k not in stored]
@@ -133,7 +146,7 @@ class Checkpoint:
             stored.update(zip(part, vectors, strict=True))
             bar.update(len(part))
         self.resumed += resumed
-        return np.stack([stored[k] for k in keys]), resumed
+        return np.stack([stored[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32), resumed
 
     def stored_annotations(self) -> dict[str, Annotation]:
         """Every annotation saved so far, by sentence key; a shard that cannot be read is dropped."""
@@ -178,5 +191,6 @@ def _text_writer(text: str) -> Callable[[Path], None]:
 def _npz_writer(keys: list[bytes], vectors: np.ndarray) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         with path.open("wb") as out:  # a file object: np.savez would add ".npz" to a bare name
-            np.savez(out, keys=np.array(keys, dtype="S20"), vectors=vectors)
+            # raw bytes: numpy's "S" strings drop trailing zero bytes, and a key may end in one
+            np.savez(out, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, KEY_BYTES), vectors=vectors)
     return write
