@@ -36,7 +36,7 @@ from server.extract import (
     with_context,
 )
 from server.features import FEATURES, Features, Pool, coverage, feature_rows, features_of
-from server.followup import Resolution, resolve_history
+from server.followup import Resolution, dependence, resolve_history
 from server.history import History, InvalidQuestion
 from server.parse import Parser
 from server.qtype import expected
@@ -176,7 +176,8 @@ class Answerer:
         unknown = [d for d in doc_ids if d not in self.index.articles]
         if unknown:
             raise InvalidQuestion(f"doc_ids: no article has the id {unknown[0]!r}; see /api/articles for the ids.")
-        turns = self.history.turns(history)
+        # what the last answer named is read (a parse of its question) only for a question that points back
+        turns = self.history.turns(history, leaning=bool(history) and dependence(question)[0] != "none")
         resolution = resolve_history(question, turns)
         asked = resolution.question
         # a follow-up that names its own source ("and what does Ming Pao say?") drops the one carried over

@@ -37,8 +37,9 @@ class History:
     views: SentenceViews
     parser: Parser
 
-    def turns(self, history: Sequence[Exchange]) -> list[Turn]:
-        """The earlier turns with their quotes' texts; InvalidQuestion says which turn or quote is wrong."""
+    def turns(self, history: Sequence[Exchange], leaning: bool = True) -> list[Turn]:
+        """The earlier turns with their quotes' texts, and when the question asked now leans on them
+        (`leaning`), what the last answer named; InvalidQuestion says which turn or quote is wrong."""
         if len(history) > MAX_HISTORY:
             raise InvalidQuestion(f"history has {len(history)} turns; send at most the last {MAX_HISTORY}.")
         turns = []
@@ -52,7 +53,7 @@ class History:
                     raise InvalidQuestion(problem)
                 texts.append(self.texts[doc_id][start:end])
             turns.append(Turn(turn.question, tuple(texts)))
-        if turns and history[-1].quotes:  # only the last answer is pointed at: only its question is parsed
+        if leaning and turns and history[-1].quotes:  # only the last answer is pointed at: only its question is parsed
             turns[-1] = replace(turns[-1], answered=self.answered(history[-1]))
         return turns
 
@@ -84,14 +85,13 @@ class History:
         and the covered ones alone."""
         found: set[int] = set()
         said: set[int] = set()
-        sentences = self.sentences
         for doc_id, start, end in spans:
-            ids = sentences.of_article(doc_id)
-            inside = [j for j, i in enumerate(ids) if sentences[i].start < end and sentences[i].end > start]
-            if inside:
-                said.update(ids[j] for j in inside)
-                found.update(ids[j] for j in range(max(inside[0] - 1, 0), min(inside[-1] + 2, len(ids))))
-        return tuple(sorted(i for i in found if not sentences[i].heading)), tuple(sorted(said))
+            inside = self.covered(doc_id, start, end)
+            if inside:  # an article's sentences are consecutive rows: the neighbours are one row either side
+                said.update(inside)
+                ids = self.sentences.of_article(doc_id)
+                found.update(i for i in range(inside[0] - 1, inside[-1] + 2) if i in ids)
+        return tuple(sorted(i for i in found if not self.sentences[i].heading)), tuple(sorted(said))
 
     def states_type(self, query: Query, quote: Quote) -> bool:
         """Whether the quote names an entity of the kind of fact the question asks for (a figure, a date,
