@@ -9,6 +9,7 @@ before.
 
 from __future__ import annotations
 
+import functools
 import mmap
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,6 +26,12 @@ __all__ = ["ArticleRows", "Chained", "LazyLines", "PassageTable", "SentenceTable
 
 T = TypeVar("T")
 
+# Rows a sentence or term table keeps once made (each table its own, least recently read dropped first).
+# One answer reads about 235 sentence rows and 240 term sets but only about 80 and 87 distinct ones (the
+# pool's sentences, read by each stage in turn), so even an answer from sentences no earlier question
+# touched makes a third of them; at about 1 KB a row the bound is a few MB at any index size.
+ROWS_KEPT = 4096
+
 
 class _Rows(Sequence[T]):
     """A read-only sequence of rows made on demand by `_row`; equal to any sequence of equal rows."""
@@ -35,6 +42,22 @@ class _Rows(Sequence[T]):
     def _row(self, i: int) -> T:
         raise NotImplementedError
 
+    def _checked(self, i: int) -> T:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"row {i} of {n}")
+        return self._row(int(i) % n)
+
+    def _read(self, i: int) -> T:
+        """Row i (negative from the end; IndexError out of range): made again at every read, unless the
+        table keeps its rows (_keep)."""
+        return self._checked(i)
+
+    def _keep(self, rows: int = ROWS_KEPT) -> None:
+        """Keep the last `rows` rows read, checked and made on a miss only (their values are immutable, so
+        sharing them is safe; lru_cache is thread-safe and keeps no IndexError)."""
+        self._read = functools.lru_cache(maxsize=rows)(self._checked)  # type: ignore[method-assign]
+
     @typing.overload
     def __getitem__(self, i: int) -> T: ...
     @typing.overload
@@ -42,13 +65,10 @@ class _Rows(Sequence[T]):
     def __getitem__(self, i: int | slice) -> T | list[T]:
         if isinstance(i, slice):
             return [self._row(j) for j in range(*i.indices(len(self)))]
-        n = len(self)
-        if not -n <= i < n:
-            raise IndexError(f"row {i} of {n}")
-        return self._row(int(i) % n)
+        return self._read(i)
 
     def __iter__(self) -> Iterator[T]:
-        return (self._row(j) for j in range(len(self)))
+        return (self._row(j) for j in range(len(self)))  # a whole pass is not kept: it would evict the rest
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and len(self) == len(other) and all(
@@ -71,6 +91,7 @@ class SentenceTable(_Rows[Sentence]):
         self.position, self.previous, self.home = columns["s_position"], columns["s_previous"], columns["s_home"]
         self._bounds = np.searchsorted(self.doc, np.arange(len(doc_ids) + 1))  # rows of article k: [b[k], b[k+1])
         self._number = {d: k for k, d in enumerate(doc_ids)}
+        self._keep()
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -141,6 +162,7 @@ class TermTable(_Rows[frozenset[str]]):
 
     def __init__(self, vocabulary: list[str], starts: np.ndarray, ids: np.ndarray) -> None:
         self.vocabulary, self.starts, self.ids = vocabulary, starts, ids
+        self._keep()
 
     @classmethod
     def of(cls, sets: Iterable[frozenset[str]]) -> TermTable:

@@ -120,7 +120,10 @@ class Answerer:
         # the build's blend, mapped from disk, when it is the one weighted here
         same = self.weights.context == index.manifest.ann.get("sentences", {}).get("context")
         stored = index.match_vectors if same else None
-        self.match_vectors: np.ndarray = stored if stored is not None else self.mix(self.weights.context)
+        self.match_vectors: np.ndarray = np.asarray(stored) if stored is not None else self.mix(self.weights.context)
+        # plain views of the mapped files (no copy): a np.memmap's every slice runs its Python __array_finalize__
+        self.sentence_vectors = np.asarray(index.sentence_vectors)
+        self.context_vectors = np.asarray(index.context_vectors)
         self.sources = sources_of(index.articles)
         self.views = SentenceViews(index.sentences, self.texts, index.annotations, self.sentence_terms, self.position,
                                    self.previous)
@@ -357,14 +360,14 @@ class Answerer:
     def features(self, query: Query, qvec: np.ndarray, pool: Pool) -> list[Features]:
         """The ranker's evidence for each sentence of the pool."""
         ids = pool.ids
-        return features_of(query, pool, self.index.sentence_vectors[ids] @ qvec,
-                           self.index.context_vectors[ids] @ qvec, self.views, self.sentence_terms, query.named)
+        return features_of(query, pool, self.sentence_vectors[ids] @ qvec,
+                           self.context_vectors[ids] @ qvec, self.views, self.sentence_terms, query.named)
 
     def feature_rows(self, query: Query, qvec: np.ndarray, pool: Pool) -> np.ndarray:
         """The same as rows (len(pool.ids), len(FEATURES)), in FEATURES order."""
         ids = pool.ids
-        return feature_rows(query, pool, self.index.sentence_vectors[ids] @ qvec,
-                            self.index.context_vectors[ids] @ qvec, self.views, self.sentence_terms, query.named)
+        return feature_rows(query, pool, self.sentence_vectors[ids] @ qvec,
+                            self.context_vectors[ids] @ qvec, self.views, self.sentence_terms, query.named)
 
     @functools.cached_property
     def titles(self) -> Titles:
@@ -402,7 +405,7 @@ class Answerer:
             # probabilities, not the hand-set scores: the ratios fitted with the ranker
             weights = replace(weights, keep_ratio=self.ranker.keep_ratio, follow_ratio=self.ranker.keep_ratio)
         dup = self.settings.duplicate_similarity if options.collapse_duplicates else 1.01
-        chosen, twins = select(ranked, sentences, self.index.sentence_vectors, self.settings.max_quotes, dup, weights)
+        chosen, twins = select(ranked, sentences, self.sentence_vectors, self.settings.max_quotes, dup, weights)
         quotes = []
         wanted = expected(question)
         scores = {c.sentence: c.score for c in ranked}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from index.records import Article
 from index.texts import length
@@ -42,26 +42,28 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_answerer(request: Request) -> Answerer:
+async def get_answerer(request: Request) -> Answerer:
     answerer: Answerer = request.app.state.answerer
     return answerer
 
 
-def get_asker(request: Request) -> Worker:
+async def get_asker(request: Request) -> Worker:
     asker: Worker = request.app.state.asker
     return asker
 
 
-def get_feedback_log(request: Request) -> FeedbackLog:
+async def get_feedback_log(request: Request) -> FeedbackLog:
     log: FeedbackLog = request.app.state.feedback
     return log
 
 
-def get_catalogues(request: Request) -> CatalogueCache:
+async def get_catalogues(request: Request) -> CatalogueCache:
     catalogues: CatalogueCache = request.app.state.catalogues
     return catalogues
 
 
+# The dependencies are coroutines: FastAPI runs a plain function's in the thread pool, a hop (and a wake-up of
+# the event loop) per dependency per request for a dictionary lookup.
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 CataloguesDep = Annotated[CatalogueCache, Depends(get_catalogues)]
 AskerDep = Annotated[Worker, Depends(get_asker)]
@@ -91,13 +93,16 @@ router = APIRouter()
 
 @router.post("/ask", response_model=AskResponse, responses={k: ERRORS[k] for k in (400, 408, 413, 422, 503)},
              summary="Answer a question with verbatim, cited sentences")
-def ask(body: AskRequest, asker: AskerDep, answerer: AnswererDep) -> AskResponse:
+def ask(body: AskRequest, asker: AskerDep, answerer: AnswererDep) -> Response:
     """Quotes copied verbatim from the articles (each `text == article_text[start:end]`), the retrieved
     passages, and `abstained: true` with no quotes when the articles do not answer the question.
     With `history` (the earlier turns and the quotes they got), a follow-up such as "why not?" is
     answered as the standalone question given in `resolved_question`. With `doc_ids`, only those
     articles answer ("ask this article")."""
-    return asker(body.question, body.top_k, exchanges(body.history), answerer, body.doc_ids)
+    answer = asker(body.question, body.top_k, exchanges(body.history), answerer, body.doc_ids)
+    # The JSON is written here, in the request's thread, from the model the worker made: FastAPI would
+    # validate that model again (in another hop to the thread pool) before writing the same bytes.
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 def exchanges(history: Sequence[HistoryTurn]) -> tuple[Exchange, ...]:

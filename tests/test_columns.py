@@ -71,6 +71,23 @@ def test_term_sets_round_trip_through_ids() -> None:
     assert TermTable(["a"], np.array([0, 1]), np.array([3], dtype=np.int32)).problem() is not None
 
 
+def test_read_rows_are_kept_up_to_the_bound_and_indexing_is_unchanged() -> None:
+    articles, sentences, passages = corpus()
+    s_table, _ = tabulate(articles, sentences, passages)
+    assert s_table[2] is s_table[2] and s_table[2] == sentences[2]  # made once, then kept
+    assert s_table[-1] == sentences[-1] and s_table[np.int64(3)] == sentences[3]
+    with pytest.raises(IndexError):
+        s_table[-7]
+    with pytest.raises(IndexError):  # refused again: a refusal is not kept
+        s_table[6]
+    terms = TermTable.of([frozenset({str(i)}) for i in range(10)])
+    terms._keep(rows=3)
+    first = terms[0]
+    for i in (1, 2, 3):  # three more rows read: row 0 is the least recently read, and dropped
+        terms[i]
+    assert terms[0] == first and terms[0] is not first and terms[3] is terms[3]
+
+
 def test_lines_are_read_from_the_mapped_file_when_asked_for(tmp_path: Path) -> None:
     path = tmp_path / "rows.jsonl"
     rows = [{"n": i, "text": "é" * i} for i in range(5)]
