@@ -232,3 +232,39 @@ def main(sizes: Sequence[int], real_sample: int, work: Path, reports: Path, shar
         say(f"FAILED: quotes that are not verbatim at {bad} articles")
         return 1
     return 0
+
+
+def prebuilt(indexes: Sequence[Path], out: Path, shared: Path = SHARED, say: Say = print) -> int:
+    """Serve indexes already built (a large one grown in segments, say, beside a small one) one after the
+    other in the same run, with the same questions: cold start, RSS, `/ask` p50/p95 and the verbatim
+    check of each, written to `out` (JSON)."""
+    from index.store import folder_size, read_manifest
+
+    questions = squad_questions(shared, QUESTIONS)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for folder in indexes:
+        manifest = read_manifest(folder)
+        say(f"serving {folder} ({manifest.articles:,} articles, {manifest.sentences:,} sentences) ...")
+        row = {"index": str(folder), "articles": manifest.articles, "sentences": manifest.sentences,
+               "index_mb": round(folder_size(folder) / 1e6, 1),
+               **served(folder, questions, out.with_suffix(".log"))}
+        say("  " + ", ".join(f"{k} {v}" for k, v in row.items() if k != "index"))
+        rows.append(row)
+        out.write_text(json.dumps({"encoder": "hash", "rows": rows}, indent=1) + "\n", encoding="utf-8")
+    return 0 if all(r.get("quotes_verbatim") == r.get("quotes_checked") for r in rows) else 1
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m eval.scale", description=prebuilt.__doc__)
+    parser.add_argument("indexes", type=Path, nargs="+", help="index folders (built with --encoder hash)")
+    parser.add_argument("--out", type=Path, default=Path("var/scale/served.json"))
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parsed = parser.parse_args()
+    try:
+        sys.exit(prebuilt(parsed.indexes, parsed.out, parsed.shared))
+    except EvalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -11,6 +11,9 @@ where a new sentence found them). The result is the index a build from scratch w
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,12 +28,14 @@ from index.lexical_index import FILE as PASSAGE_TERMS
 from index.lexical_index import PassageTerms, bm25_of
 from index.neighbours import neighbours_of
 from index.records import Article, Passage, Sentence, Skipped
+from index.segments import SEGMENT_ROWS, Rows, segment_files, segment_name
 from index.store import IndexData, Manifest, span_columns
 from index.swap import resolve
 from index.text import grow, terms
 from index.vectorise import RowFile
 
-__all__ = ["BLOCK", "Reused", "VECTOR_FILES", "bm25_terms", "grown", "grown_ann", "prefix_of", "write_rows"]
+__all__ = ["BLOCK", "Reused", "VECTOR_FILES", "bm25_terms", "grown", "grown_ann", "linked_to", "prefix_of", "stacked",
+           "write_rows"]
 
 BLOCK = 1 << 16  # rows copied at once between vector files
 VECTOR_FILES = ("passage_vectors.npy", "sentence_vectors.npy", "context_vectors.npy", "match_vectors.npy")
@@ -74,6 +79,39 @@ def write_rows(path: Path, parts: Iterable[np.ndarray], dim: int, rows: int) -> 
     out.flush()
     del out
     return np.load(path, mmap_mode="r")
+
+
+def stacked(staging: Path, name: str, old_rows: Any, new_rows: list[np.ndarray], dim: int) -> Any:
+    """The matrix `name` in `staging`: the previous index's rows then the new ones. The previous index's
+    full segments (index.segments) are hard-linked, never copied or changed; its last segment, when
+    smaller than SEGMENT_ROWS, is copied by the kernel into the new segment, which takes the new rows."""
+    added = sum(len(r) for r in new_rows)
+    files = segment_files(old_rows)
+    if files is None:  # not mapped from files (an older index's blend, made in memory): one new file
+        return write_rows(staging / name, [old_rows, *new_rows], dim, len(old_rows) + added)
+    parts = old_rows.parts if isinstance(old_rows, Rows) else [old_rows]
+    keep = len(parts) if len(parts[-1]) >= SEGMENT_ROWS or not added else len(parts) - 1
+    segments = [linked_to(files[k], staging / segment_name(name, k)) for k in range(keep)]
+    if added:
+        tail = len(parts[keep]) if keep < len(parts) else 0
+        out = RowFile(staging / segment_name(name, keep), tail + added, dim)
+        if tail:
+            out.copy(files[keep], tail)
+        for block in new_rows:
+            out.write(block)
+        segments.append(out.mapped())
+    return segments[0] if len(segments) == 1 else Rows(segments)
+
+
+def linked_to(source: Path, target: Path) -> np.ndarray:
+    """`source` (a finished .npy) at `target` too, hard-linked (copied on a file system that cannot), mapped."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            raise
+        shutil.copyfile(source, target)
+    return np.load(target, mmap_mode="r")
 
 
 def grown_ann(vectors: np.ndarray, spec: AnnSpec, old: Any, old_spec: dict[str, Any] | None, start: int) -> Any:
@@ -123,27 +161,17 @@ def grown(previous: IndexData, previous_dir: Path, reused: Sequence[Reused], new
     columns |= spans_arrays(columns)
     s_table, p_table = tables(articles, columns)
 
-    def stacked(name: str, old_rows: np.ndarray, new_rows: list[np.ndarray]) -> np.ndarray:
-        rows = len(old_rows) + sum(len(r) for r in new_rows)
-        source = getattr(old_rows, "filename", None)
-        if not isinstance(old_rows, np.memmap) or source is None:
-            return write_rows(staging / name, [old_rows, *new_rows], dim, rows)
-        out = RowFile(staging / name, rows, dim)  # the old rows copied file to file, then the new ones
-        out.copy(Path(source), len(old_rows))
-        for block in new_rows:
-            out.write(block)
-        return out.mapped()
-
     staging.mkdir(parents=True, exist_ok=True)
     s_new = [p.sentence_vectors for p in new]
     c_new = [p.context_vectors for p in new]
-    passage_vectors = stacked("passage_vectors.npy", previous.passage_vectors, [p.passage_vectors for p in new])
-    sentence_vectors = stacked("sentence_vectors.npy", previous.sentence_vectors, s_new)
-    context_vectors = stacked("context_vectors.npy", previous.context_vectors, c_new)
+    passage_vectors = stacked(staging, "passage_vectors.npy", previous.passage_vectors,
+                              [p.passage_vectors for p in new], dim)
+    sentence_vectors = stacked(staging, "sentence_vectors.npy", previous.sentence_vectors, s_new, dim)
+    context_vectors = stacked(staging, "context_vectors.npy", previous.context_vectors, c_new, dim)
     old_match = previous.match_vectors if previous.match_vectors is not None else \
         match_vectors(previous.sentence_vectors, previous.context_vectors, MATCH_CONTEXT)
-    match = stacked("match_vectors.npy", old_match,
-                    [match_vectors(s, c, MATCH_CONTEXT) for s, c in zip(s_new, c_new, strict=True)])
+    match = stacked(staging, "match_vectors.npy", old_match,
+                    [match_vectors(s, c, MATCH_CONTEXT) for s, c in zip(s_new, c_new, strict=True)], dim)
     passage_spec = choose(len(passage_vectors), flat_below)
     sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT)
     kinds = previous.manifest.ann

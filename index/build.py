@@ -24,6 +24,7 @@ from index.columns import tabulate
 from index.encoder import Encoder
 from index.errors import IndexMismatch, IndexWriteFailed, NoUsableArticles, VerbatimError
 from index.hash_encoder import KIND as HASH_KIND
+from index.integrity import linked_sums, record_stats
 from index.lexical_index import PassageTerms, bm25_of
 from index.load import load_folder
 from index.neighbours import neighbours_of
@@ -393,11 +394,16 @@ def build(
         if grows:
             assert previous is not None
             data = grown(previous, out, reused, pieces, manifest, skipped, dim, settings.ann_flat_below, staging)
+            carried = linked_sums(staging, resolve(out), previous.manifest.files)
         else:
             data = assemble(pieces, manifest, skipped, dim, settings.ann_flat_below, staging,
                             previous if previous is not None and any(p.origin >= 0 for p in pieces) else None)
-        write_folder(data, staging, lambda folder: copy_files(files, folder / ENCODER_DIR) if files else None)
+            carried = {}
+        write_folder(data, staging, lambda folder: copy_files(files, folder / ENCODER_DIR) if files else None,
+                     carried)
         swap_in(staging, out)
+        if carried:  # removing the previous folder's links to the shared segments changed their ctime
+            record_stats(out)
         if checkpoint is not None:
             checkpoint.clear()  # only once the index holds the work
             if checkpoint.failed:

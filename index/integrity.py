@@ -52,13 +52,33 @@ def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def checksums(folder: Path, sync: bool = False) -> FileSums:
-    """{"relative/path": {"bytes": n, "sha256": hex}} for every file of `folder` but the manifest."""
+def checksums(folder: Path, sync: bool = False, carried: FileSums | None = None) -> FileSums:
+    """{"relative/path": {"bytes": n, "sha256": hex}} for every file of `folder` but the manifest.
+    `carried`: files whose checksums are known (hard links to a verified index's files, flushed when it
+    was written): taken as they are when the size agrees, not read again."""
     names = files_of(folder)
+    known = {name: carried[name] for name in names if carried and name in carried
+             and carried[name].get("bytes") == (folder / name).stat().st_size}
+    todo = [name for name in names if name not in known]
     with ThreadPoolExecutor(_workers()) as pool:
-        sums = list(pool.map(lambda name: digest(folder / name, sync), names))
-    return {name: {"bytes": (folder / name).stat().st_size, "sha256": sha} for name, sha in zip(names, sums,
-                                                                                                 strict=True)}
+        sums = dict(zip(todo, pool.map(lambda name: digest(folder / name, sync), todo), strict=True))
+    return {name: dict(known[name]) if name in known else {"bytes": (folder / name).stat().st_size,
+                                                           "sha256": sums[name]} for name in names}
+
+
+def linked_sums(folder: Path, source: Path, recorded: FileSums) -> FileSums:
+    """The checksums `recorded` for `source` (a verified index) of the files of `folder` that are hard
+    links to source's files of the same name (one inode): what `checksums` need not hash again."""
+    found: FileSums = {}
+    for name, sums in recorded.items():
+        mine, theirs = folder / name, source / name
+        try:
+            if mine.is_file() and not mine.is_symlink() and mine.stat().st_ino == theirs.stat().st_ino and \
+                    mine.stat().st_dev == theirs.stat().st_dev:
+                found[name] = sums
+        except OSError:
+            continue
+    return found
 
 
 def _stat(path: Path) -> list[int]:

@@ -24,6 +24,7 @@ from index.integrity import MANIFEST, FileSums, checksums, problems, record_stat
 from index.lexical_index import FILE as PASSAGE_TERMS
 from index.lexical_index import PassageTerms
 from index.records import Article, Metadata, Neighbour, Neighbours, Passage, Sentence, Skipped
+from index.segments import load_rows, segment_files
 from index.swap import REBUILD, crash_point, resolve
 from index.text import Lexicon, lexical_version
 from index.texts import FILE as TEXTS
@@ -116,15 +117,17 @@ def span_columns(sentences: SentenceTable, passages: PassageTable) -> dict[str, 
             "p_start": passages.start, "p_end": passages.end, "p_first": passages.first, "p_last": passages.last}
 
 
-def written_in_place(array: np.ndarray | None, path: Path) -> bool:
-    """Whether `array` is the .npy file at `path` mapped (the builder wrote it there as it went)."""
-    name = getattr(array, "filename", None)
-    return isinstance(array, np.memmap) and name is not None and Path(name).resolve() == path.resolve()
+def written_in_place(array: Any, path: Path) -> bool:
+    """Whether `array` is the .npy file at `path` mapped, or its segments there (index.segments): the
+    builder wrote or linked them there as it went."""
+    files = segment_files(array)
+    return files is not None and files[0].resolve() == path.resolve() and \
+        all(f.resolve().parent == path.resolve().parent for f in files)
 
 
-def _save_vectors(folder: Path, name: str, array: np.ndarray) -> None:
+def _save_vectors(folder: Path, name: str, array: Any) -> None:
     if not written_in_place(array, folder / name):
-        np.save(folder / name, array)
+        np.save(folder / name, np.asarray(array))
 
 
 def _save_annotations(path: Path, notes: Sequence[Annotation]) -> None:
@@ -139,11 +142,12 @@ def _save_annotations(path: Path, notes: Sequence[Annotation]) -> None:
             out.write((json.dumps(a.to_row(), ensure_ascii=False) + "\n").encode("utf-8"))
 
 
-def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | None = None) -> Manifest:
+def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | None = None,
+                 carried: FileSums | None = None) -> Manifest:
     """Write every part of the index into `folder` (new, or holding only the vector files the builder
     wrote there as it went: `written_in_place`), flushed to the disk, and return the manifest written,
     with the checksum of every file. `also` adds files of its own (the encoder's) before the checksums
-    are taken."""
+    are taken. `carried`: the checksums of files hard-linked from a verified index, not hashed again."""
     import faiss
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -179,7 +183,7 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
         also(folder)
     crash_point("files-written")
     # Hashing reads every file back anyway: the same pass flushes it to the disk.
-    manifest = replace(data.manifest, files=checksums(folder, sync=True))
+    manifest = replace(data.manifest, files=checksums(folder, sync=True, carried=carried))
     crash_point("files-flushed")
     # The manifest goes last: a folder without one was never finished.
     with (folder / MANIFEST).open("w", encoding="utf-8") as out:
@@ -280,12 +284,13 @@ def read_folder(folder: Path, older: bool = False) -> IndexData:
         articles = read_articles(folder)
         sentences, passages = read_spans(folder, articles)
         # mapped, not read: a server touches the rows of the candidates it scores, not every row
-        passage_vectors = np.load(folder / "passage_vectors.npy", mmap_mode="r")
-        sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
-        context_vectors = np.load(folder / "context_vectors.npy", mmap_mode="r")
+        # a grown index's matrices may continue in segment files (index.segments), as recorded
+        passage_vectors = load_rows(folder, "passage_vectors.npy", manifest.files)
+        sentence_vectors = load_rows(folder, "sentence_vectors.npy", manifest.files)
+        context_vectors = load_rows(folder, "context_vectors.npy", manifest.files)
         blend = folder / "match_vectors.npy"
-        match = np.load(blend, mmap_mode="r") if blend.is_file() or manifest.format_version == FORMAT_VERSION \
-            else None
+        match = load_rows(folder, blend.name, manifest.files) if blend.is_file() or \
+            manifest.format_version == FORMAT_VERSION else None
         faiss_index = faiss.read_index(str(folder / "passages.faiss"))
         ann = folder / "sentences.faiss"
         sentence_ann = faiss.read_index(str(ann)) if ann.is_file() or manifest.format_version == FORMAT_VERSION \

@@ -17,12 +17,14 @@ import pytest
 import index.append as appender
 from index.build import build
 from index.columns import LazyLines, TermTable
+from index.errors import IndexCorrupt
 from index.hash_encoder import HashEncoder
 from index.lexical_index import FILE as PASSAGE_TERMS
 from index.lexical_index import PassageTerms, bm25_of
 from index.records import Neighbour, Neighbours
+from index.segments import Rows, load_rows, plain, segment_name
 from index.settings import Settings
-from index.store import read_folder, span_columns
+from index.store import read_folder, span_columns, verify
 from index.text import terms
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,3 +127,64 @@ def test_a_grown_index_is_the_index_built_from_scratch(tmp_path: Path, monkeypat
         known = [t for t in terms(question) if t in whole.bm25.vocab_dict]
         assert np.allclose(grown.bm25.get_scores(known), whole.bm25.get_scores(known), atol=1e-6)
     assert PassageTerms.load(settings.index_dir / PASSAGE_TERMS).vocabulary  # saved for the next growth
+
+
+def test_rows_read_segments_as_one_matrix(tmp_path: Path) -> None:
+    whole = np.arange(7 * 3, dtype=np.float32).reshape(7, 3)
+    for k, (a, b) in enumerate([(0, 3), (3, 4), (4, 7)]):
+        np.save(tmp_path / segment_name("m.npy", k), whole[a:b])
+    rows = load_rows(tmp_path, "m.npy", ["m.npy", "m.2.npy", "m.1.npy", "other.npy"])
+    assert isinstance(rows, Rows) and rows.shape == (7, 3) and len(rows) == 7 and rows.dtype == np.float32
+    for key in (0, 3, 6, -1, np.int64(4), slice(None), slice(2, 5), slice(5, 9), slice(None, None, 2), slice(4, 4),
+                [6, 0, 3, 3], [], np.array([[1, 5], [4, 2]]), np.arange(7) % 2 == 0):
+        assert np.array_equal(rows[key], whole[key]), key
+    assert np.array_equal(np.asarray(rows), whole) and np.array_equal(0.5 * rows, 0.5 * whole)
+    light = plain(rows)
+    assert isinstance(light, Rows) and not any(isinstance(p, np.memmap) for p in light.parts)
+    assert np.array_equal(light[[5, 1]], whole[[5, 1]]) and np.shares_memory(light[0:2], light.parts[0])
+    with pytest.raises(IndexError):
+        rows[7]
+    with pytest.raises(ValueError, match="numbered"):
+        load_rows(tmp_path, "m.npy", ["m.npy", "m.2.npy"])
+
+
+def test_growth_links_full_segments_and_copies_only_the_last_short_one(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    articles = tmp_path / "articles"
+    shutil.copytree(SEED_ARTICLES, articles)
+    held = tmp_path / "held"
+    held.mkdir()
+    later = sorted(articles.glob("*.txt"))[-3:]
+    for name in later:
+        name.rename(held / name.name)
+    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index", ann_flat_below=10)
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    monkeypatch.setattr(appender, "SEGMENT_ROWS", 1)  # every segment full: linked, never copied
+    inodes: dict[str, int] = {}
+    for step, name in enumerate(later[:2], start=1):
+        inodes = {p.name: p.stat().st_ino for p in settings.index_dir.glob("*vectors*.npy")}
+        (held / name.name).rename(articles / name.name)
+        build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+        files = sorted(p.name for p in settings.index_dir.glob("sentence_vectors*.npy"))
+        assert files == sorted(["sentence_vectors.npy"] + [f"sentence_vectors.{k}.npy" for k in range(1, step + 1)])
+        for old, ino in inodes.items():  # the previous index's segments, hard-linked, not written again
+            assert (settings.index_dir / old).stat().st_ino == ino, old
+    inodes = {p.name: p.stat().st_ino for p in settings.index_dir.glob("*vectors*.npy")}
+    monkeypatch.setattr(appender, "SEGMENT_ROWS", 1 << 30)  # the last segment short: merged with the new rows
+    (held / later[2].name).rename(articles / later[2].name)
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    now = {p.name: p.stat().st_ino for p in settings.index_dir.glob("*vectors*.npy")}
+    assert set(now) == set(inodes) and now["sentence_vectors.npy"] == inodes["sentence_vectors.npy"]
+    assert now["sentence_vectors.2.npy"] != inodes["sentence_vectors.2.npy"]
+    grown = read_folder(settings.index_dir)
+    verify(settings.index_dir, grown.manifest, full=True)  # the carried checksums are the files' own
+    fresh = Settings(articles_dir=articles, index_dir=tmp_path / "fresh", ann_flat_below=10)
+    build(fresh, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    whole = read_folder(fresh.index_dir)
+    for name in ("passage_vectors", "sentence_vectors", "context_vectors", "match_vectors"):
+        assert isinstance(getattr(grown, name), Rows), name
+        assert np.array_equal(getattr(grown, name), getattr(whole, name)), name
+    assert grown.neighbours.as_dict() == whole.neighbours.as_dict()
+    (settings.index_dir / "sentence_vectors.1.npy").unlink()
+    with pytest.raises(IndexCorrupt, match="missing"):
+        read_folder(settings.index_dir)
