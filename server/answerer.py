@@ -14,6 +14,7 @@ import numpy as np
 from index.ann import nearest
 from index.columns import ArticleRows, Spans
 from index.encoder import Encoder, index_encoder
+from index.segments import plain
 from index.settings import Settings
 from index.store import IndexData, check_lexical, check_model, read_folder, read_manifest, resolve
 from index.text import terms
@@ -120,10 +121,11 @@ class Answerer:
         # the build's blend, mapped from disk, when it is the one weighted here
         same = self.weights.context == index.manifest.ann.get("sentences", {}).get("context")
         stored = index.match_vectors if same else None
-        self.match_vectors: np.ndarray = np.asarray(stored) if stored is not None else self.mix(self.weights.context)
-        # plain views of the mapped files (no copy): a np.memmap's every slice runs its Python __array_finalize__
-        self.sentence_vectors = np.asarray(index.sentence_vectors)
-        self.context_vectors = np.asarray(index.context_vectors)
+        self.match_vectors: np.ndarray = plain(stored) if stored is not None else self.mix(self.weights.context)
+        # plain views of the mapped files (no copy, a grown index's segments too: index.segments.plain): a
+        # np.memmap's every slice runs its Python __array_finalize__
+        self.sentence_vectors = plain(index.sentence_vectors)
+        self.context_vectors = plain(index.context_vectors)
         self.sources = sources_of(index.articles)
         self.views = SentenceViews(index.sentences, self.texts, index.annotations, self.sentence_terms, self.position,
                                    self.previous)
