@@ -146,10 +146,11 @@ def title_of(doc_id: str) -> str:
     return doc_id.rsplit("-", 1)[0]
 
 
-def squad_answerer(path: Path, index_dir: Path, progress: bool = True, say: Callable[[str], None] = print
-                   ) -> tuple[Any, list[SquadQuestion], int, list[Any]]:
+def squad_answerer(path: Path, index_dir: Path, progress: bool = True, say: Callable[[str], None] = print,
+                   fitted: bool = True) -> tuple[Any, list[SquadQuestion], int, list[Any]]:
     """The Answerer over all 2,067 dev paragraphs (built incrementally into index_dir) with an encoder
-    that remembers each question's vector; the questions; the paragraphs indexed and those skipped."""
+    that remembers each question's vector; the questions; the paragraphs indexed and those skipped.
+    `fitted`: False for training (no fitted ranker read)."""
     from eval.run import CachedEmbedder
     from index.build import build
     from index.settings import Settings
@@ -161,8 +162,8 @@ def squad_answerer(path: Path, index_dir: Path, progress: bool = True, say: Call
         settings = Settings(articles_dir=Path(tmp), index_dir=index_dir)
         built = build(settings, progress=progress, say=say)
     say(built.summary())
-    loaded = Answerer.load(settings)
-    answerer = Answerer(loaded.index, CachedEmbedder(loaded.embedder), settings)
+    loaded = Answerer.load(settings, fitted=fitted)
+    answerer = Answerer(loaded.index, CachedEmbedder(loaded.embedder), settings, fitted=fitted)
     return answerer, questions, built.articles, list(built.skipped)
 
 

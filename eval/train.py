@@ -256,8 +256,8 @@ def collect_gold(gold_path: Path, out: Collected, say: Say, progress: bool) -> N
 
     settings = Settings()
     build(settings, progress=False, say=lambda _: None)
-    loaded = Answerer.load(settings)
-    answerer = Answerer(loaded.index, CachedEmbedder(loaded.embedder), settings)
+    loaded = Answerer.load(settings, fitted=False)  # the ranker is what this fits
+    answerer = Answerer(loaded.index, CachedEmbedder(loaded.embedder), settings, fitted=False)
     texts = {a.doc_id: a.text for a in load_folder(settings.articles_dir, settings.max_article_mb).articles}
     sentences = answerer.index.sentences
     gold = load_gold(gold_path)
@@ -284,7 +284,7 @@ def collect_squad(path: Path, index_dir: Path, out: Collected, say: Say, progres
     from eval.squad import encode_all, holds_answer, split_titles, squad_answerer, title_of
     from server.query import repair
 
-    answerer, questions, _, _ = squad_answerer(path, index_dir, progress, say)
+    answerer, questions, _, _ = squad_answerer(path, index_dir, progress, say, fitted=False)
     questions = split_titles(questions, "train")[:limit]
     encode_all(answerer, [repair(q.question.strip(), answerer.vocabulary) for q in questions], progress)
     sentences = answerer.index.sentences

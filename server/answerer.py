@@ -97,14 +97,17 @@ class Evaluated:
 class Answerer:
     def __init__(self, index: IndexData, embedder: Encoder, settings: Settings,
                  calibration: Calibration | None = None, weights: Weights | None = None,
-                 ranker: Ranker | None = None, parser: Parser | None = None) -> None:
+                 ranker: Ranker | None = None, parser: Parser | None = None, fitted: bool = True) -> None:
+        """`fitted`: rank by the fitted ranker (server/ranker.json, or `ranker`); False for training, which
+        collects the hand-set ranking's candidates to fit one, whatever features the file was fitted on."""
         check_model(index.manifest, embedder.name, embedder.dim, settings.index_dir)
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self.calibration = calibration or Calibration.load()
         self.weights = weights or Weights()
-        self.ranker = ranker or (Ranker.load(MODEL_FILE, FEATURES) if MODEL_FILE.is_file() else None)
+        self.ranker = None if not fitted else ranker or (
+            Ranker.load(MODEL_FILE, FEATURES) if MODEL_FILE.is_file() else None)
         check_lexical(index.manifest, settings.index_dir)
         lexicon = index.lexicon  # terms, document frequencies and words were counted at build time
         self.sentence_terms = lexicon.sentence_terms
@@ -140,19 +143,19 @@ class Answerer:
         return ((1 - context) * self.index.sentence_vectors + context * self.index.context_vectors).astype(np.float32)
 
     @classmethod
-    def load(cls, settings: Settings, embedder: Encoder | None = None) -> Answerer:
+    def load(cls, settings: Settings, embedder: Encoder | None = None, fitted: bool = True) -> Answerer:
         """The index at settings.index_dir with the encoder stored in it (or `embedder`, which must be
         the same model). The encoder's session is made in a thread while the index and the question
         parser load (ONNX Runtime releases the GIL meanwhile): a start costs the longer, not the sum."""
         if embedder is not None:
-            return cls(read_folder(settings.index_dir), embedder, settings)
+            return cls(read_folder(settings.index_dir), embedder, settings, fitted=fitted)
         manifest = read_manifest(settings.index_dir)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verbatim-load") as loading:
             encoder = loading.submit(index_encoder, resolve(settings.index_dir), manifest.encoder, manifest.dim,
                                      settings.encoder_threads, settings.encoder_spin)
             index = read_folder(settings.index_dir)
             parser = Parser(settings.spacy_pipeline)
-            return cls(index, encoder.result(), settings, parser=parser)
+            return cls(index, encoder.result(), settings, parser=parser, fitted=fitted)
 
     def title(self, doc_id: str) -> str:
         return self.index.articles[doc_id].title

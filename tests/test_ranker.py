@@ -186,3 +186,15 @@ def test_feature_rows_are_the_named_features_and_read_each_sentence_once(answere
     unannotated = SentenceViews(index.sentences, answerer.texts, [], answerer.sentence_terms, answerer.position,
                                 answerer.previous)
     assert unannotated[i].entities is None and not unannotated[i].lemmas and answerer.views[i].lemmas
+
+
+def test_training_collects_without_reading_the_fitted_ranker(answerer) -> None:  # type: ignore[no-untyped-def]
+    from server.answerer import Answerer
+
+    # make train must run after a feature change, when server/ranker.json was fitted on other features
+    collecting = Answerer(answerer.index, answerer.embedder, answerer.settings, fitted=False)
+    assert collecting.ranker is None and answerer.ranker is not None
+    prepared = collecting.prepare("When did Lavrov confirm the agreement?")
+    qvec = collecting.embedder.embed_queries([prepared.query])[0]
+    _, ranked = collecting.rank(prepared, qvec)
+    assert ranked and all(c.features is None for c in ranked)  # the hand-set ranking
