@@ -5,6 +5,7 @@ pool are set lookups rather than a fold, three regular expressions and a JSON pa
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -44,21 +45,25 @@ def view_of(s: Sentence, note: Annotation | None, text: str, terms: frozenset[st
                         math.log1p(len(terms)), 1.0 / (1 + position), previous, float(s.heading))
 
 
+MAX_VIEWS = 20_000  # views kept: a few hundred questions' pools, not every sentence of an archive
+
+
 class SentenceViews:
-    """The views of an index's sentences, each made when first asked for. Request threads may ask at
-    once: a view is made from the index alone, so two threads making the same one make equal ones."""
+    """The views of an index's sentences, each made when first asked for and the last MAX_VIEWS asked
+    for kept (a long-running server over an archive would otherwise come to hold one per sentence).
+    Request threads may ask at once: functools' LRU cache is thread-safe, and a view is made from the
+    index alone, so two threads making the same one make equal ones."""
 
     def __init__(self, sentences: Sequence[Sentence], texts: Mapping[str, str], annotations: Sequence[Annotation],
-                 sentence_terms: Sequence[frozenset[str]], position: Sequence[int], previous: Sequence[int]) -> None:
+                 sentence_terms: Sequence[frozenset[str]], position: Sequence[int], previous: Sequence[int],
+                 kept: int = MAX_VIEWS) -> None:
         self._args = (sentences, texts, annotations, sentence_terms, position, previous)
-        self._seen: dict[int, SentenceView] = {}
+        self._view = functools.lru_cache(maxsize=kept)(self._make)
+
+    def _make(self, i: int) -> SentenceView:
+        sentences, texts, annotations, terms, position, previous = self._args
+        s = sentences[i]
+        return view_of(s, annotations[i] if annotations else None, texts[s.doc_id], terms[i], position[i], previous[i])
 
     def __getitem__(self, i: int) -> SentenceView:
-        found = self._seen.get(i)
-        if found is None:
-            sentences, texts, annotations, terms, position, previous = self._args
-            s = sentences[i]
-            found = view_of(s, annotations[i] if annotations else None, texts[s.doc_id], terms[i], position[i],
-                            previous[i])
-            self._seen[i] = found
-        return found
+        return self._view(int(i))

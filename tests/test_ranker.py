@@ -188,6 +188,19 @@ def test_feature_rows_are_the_named_features_and_read_each_sentence_once(answere
     assert unannotated[i].entities is None and not unannotated[i].lemmas and answerer.views[i].lemmas
 
 
+def test_sentence_views_keep_only_the_last_ones_asked_for(answerer) -> None:  # type: ignore[no-untyped-def]
+    from server.sentence_view import SentenceViews
+
+    index = answerer.index
+    views = SentenceViews(index.sentences, answerer.texts, index.annotations, answerer.sentence_terms,
+                          answerer.position, answerer.previous, kept=2)
+    first = views[0]
+    assert views[0] is first and views[1] is not first
+    views[2]  # noqa: B018 - three asked for, two kept: the first one goes
+    again = views[0]
+    assert again is not first and again == first  # made anew, and the same
+
+
 def test_training_collects_without_reading_the_fitted_ranker(answerer) -> None:  # type: ignore[no-untyped-def]
     from server.answerer import Answerer
 
