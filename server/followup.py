@@ -287,19 +287,30 @@ def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> tu
     pointing = _pointing(tokens)
     if not pointing:
         return _bracketed(question, carried), prev.focus
-    i = next((i for i, antecedent in pointing if not antecedent), pointing[0][0])
+    i = _pointer(pointing)
     t = tokens[i]
-    mine = {fold(n) for n in _names(question)}
-    # "Who said so?" -> "Lavrov ...", then "why did he?": the person the answer named comes first
-    people = [text for label, text in last.answered if label == "PERSON"]
-    names = [n for n in dict.fromkeys(people + _names(prev.question)) if fold(n) not in mine]
-    names = [n for n in names if not any(c.isdigit() for c in n)]
+    names = _people(question, prev, last)
     if t.fold in PERSONAL and names:
         said = names[0] + ("'s" if t.fold in POSSESSIVE else "")
         standalone = question[:t.start] + said + question[t.end:]
         return standalone, _core(standalone)
     end = tokens[i + 1].end if t.fold in DEMONSTRATIVE and i + 1 < len(tokens) and tokens[i + 1].content else t.end
     return question[:end] + f" ({carried})" + question[end:], prev.focus
+
+
+def _pointer(pointing: list[tuple[int, bool]]) -> int:
+    """The token that points back: the first without an antecedent in the question, else the first."""
+    return next((i for i, antecedent in pointing if not antecedent), pointing[0][0])
+
+
+def _people(question: str, prev: Resolution, last: Turn) -> list[str]:
+    """Who "he" or "she" may be: the people the last answer named, then the names of the previous
+    question, those the question itself names and figures left out."""
+    mine = {fold(n) for n in _names(question)}
+    # "Who said so?" -> "Lavrov ...", then "why did he?": the person the answer named comes first
+    people = [text for label, text in last.answered if label == "PERSON"]
+    names = [n for n in dict.fromkeys(people + _names(prev.question)) if fold(n) not in mine]
+    return [n for n in names if not any(c.isdigit() for c in n)]
 
 
 def _overlaps(question: str, previous: Turn, prev: Resolution) -> bool:
@@ -341,6 +352,12 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     tokens = _tokens(question)
     own = [t for t in tokens if t.content]
     opened = _opener(tokens)
+    pointing = _pointing(tokens)
+    if own and not opened and pointing:
+        t = tokens[_pointer(pointing)]
+        if t.fold in PERSONAL and not _people(question, previous, last):
+            # "he" after a question about countries: no one to be, so not a guess at the previous focus
+            return Resolution(question, False, t.text, t.text, _core(question))
     carried = _carried(previous, last)
     if not own:
         standalone, focus = _bare_wh(question, previous, carried)

@@ -40,6 +40,21 @@ def test_a_pronoun_with_nothing_to_point_to_carries_the_previous_focus() -> None
     assert he.question == "Who will Pezeshkian meet?"
 
 
+def test_he_or_she_with_no_one_before_to_be_is_unresolved_not_a_guess() -> None:
+    countries = Turn("Which countries make up the 3+3 initiative?", ("Turkey, Armenia, Azerbaijan and Georgia.",),
+                     (("GPE", "Turkey"), ("GPE", "Armenia")))
+    found = resolve_history("What year did he get his PhD?", [countries])
+    assert found.unresolved == "he" and not found.used and found.question == "What year did he get his PhD?"
+    # a person the last answer named, or a name in the last question, is someone to be
+    named = Turn("Who wrote the Asia Times piece?", ("By Emil Avdaliani.",), (("PERSON", "Emil Avdaliani"),))
+    assert resolve_history("What year did he get his PhD?", [named]).question == \
+        "What year did Emil Avdaliani get his PhD?"
+    assert resolve_history("Why did she criticise the sanctions?", [Turn("Did Zakharova comment on the treaty?")]
+                           ).question == "Why did Zakharova criticise the sanctions?"
+    it = resolve_history("When was it founded?", [countries])  # "it" may be a thing: the focus is carried
+    assert it.used and "3+3 initiative" in it.question
+
+
 def test_chains_resolve_against_the_resolved_turn_before() -> None:
     turns = [Turn("What does the INSTC connect Russia to?"), Turn("Why does it matter?")]
     found = resolve_history("What does it carry each year?", turns)
