@@ -279,28 +279,27 @@ def _ellipsis(question: str, prev: Resolution, opened: int) -> tuple[str, str]:
     return _bracketed(question, prev.focus), prev.focus
 
 
-def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> tuple[str, str]:
-    """The first pointing word given what it points to: "he"/"she" becomes the previous question's
-    names ("why did he refuse?" -> "why did Lavrov refuse?"); any other ("it", "they", "that") keeps its
-    place with the previous focus in brackets after it, since it may be a thing as well as a name."""
+def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> tuple[str, str] | None:
+    """The first pointing word given what it points to: "he"/"she" becomes the person the last answer
+    named or a name of the previous question ("why did he refuse?" -> "why did Lavrov refuse?"), and
+    None when there is no one to be ("he" after a question about countries: not a guess at the focus);
+    any other ("it", "they", "that") keeps its place with the previous focus in brackets after it, since
+    it may be a thing as well as a name."""
     tokens = _tokens(question)
     pointing = _pointing(tokens)
     if not pointing:
         return _bracketed(question, carried), prev.focus
-    i = _pointer(pointing)
+    i = next((i for i, antecedent in pointing if not antecedent), pointing[0][0])
     t = tokens[i]
-    names = _people(question, prev, last)
-    if t.fold in PERSONAL and names:
+    if t.fold in PERSONAL:
+        names = _people(question, prev, last)
+        if not names:
+            return None
         said = names[0] + ("'s" if t.fold in POSSESSIVE else "")
         standalone = question[:t.start] + said + question[t.end:]
         return standalone, _core(standalone)
     end = tokens[i + 1].end if t.fold in DEMONSTRATIVE and i + 1 < len(tokens) and tokens[i + 1].content else t.end
     return question[:end] + f" ({carried})" + question[end:], prev.focus
-
-
-def _pointer(pointing: list[tuple[int, bool]]) -> int:
-    """The token that points back: the first without an antecedent in the question, else the first."""
-    return next((i for i, antecedent in pointing if not antecedent), pointing[0][0])
 
 
 def _people(question: str, prev: Resolution, last: Turn) -> list[str]:
@@ -352,19 +351,16 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     tokens = _tokens(question)
     own = [t for t in tokens if t.content]
     opened = _opener(tokens)
-    pointing = _pointing(tokens)
-    if own and not opened and pointing:
-        t = tokens[_pointer(pointing)]
-        if t.fold in PERSONAL and not _people(question, previous, last):
-            # "he" after a question about countries: no one to be, so not a guess at the previous focus
-            return Resolution(question, False, t.text, t.text, _core(question))
     carried = _carried(previous, last)
     if not own:
         standalone, focus = _bare_wh(question, previous, carried)
     elif opened:
         standalone, focus = _ellipsis(question, previous, opened)
     else:
-        standalone, focus = _substitute(question, previous, last, carried)
+        found = _substitute(question, previous, last, carried)
+        if found is None:  # a "he" or "she" with no one to be
+            return Resolution(question, False, reference, reference, _core(question))
+        standalone, focus = found
     return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus)
 
 
