@@ -257,8 +257,14 @@ class Answerer:
         abstained = (options.abstain and conf < self.settings.abstain_threshold) or resolution.unresolved is not None
         quotes = [] if abstained or not ranked else self.quotes(question, ranked, weights, options, prepared.said,
                                                                 prepared.answer_type.labels)
-        if quotes and resolution.used and options.typed_followups and not self.history.states_type(prepared, quotes[0]):
-            quotes = []
+        if quotes and evidence and resolution.used and options.typed_followups and \
+                not self.history.states_type(prepared, quotes[0]):
+            # The quote does not state the kind of fact the follow-up asks for. That is the type evidence the
+            # abstention model reads, so the same model decides, and the confidence reported says so.
+            evidence = replace(evidence, type_ok=0.0)
+            conf = confidence(evidence, self.calibration)
+            if options.abstain and conf < self.settings.abstain_threshold:
+                quotes = []
         t3 = time.perf_counter()
         passages = [self.retrieved(h) for h in self.quoted_first(hits, quotes)[:k]]
         answer = Answer(

@@ -10,6 +10,7 @@ from server.answerer import Answerer, InvalidQuestion, Options
 from server.extract import with_context
 from server.qtype import expected, has_kind
 from server.query import Vocabulary, correct, names_known, repair
+from server.records import Exchange
 
 QUESTIONS = [
     "What did Lavrov say about the agreement?",
@@ -274,3 +275,21 @@ def test_the_answering_phrase_and_the_context_of_a_quote(answerer: Answerer) -> 
     assert (first.before.start, first.after.end) == (sentences[i - 1].start, sentences[j + 1].end)
     lavrov = answerer.ask("What did Lavrov say about the agreement?").quotes[0]
     assert (lavrov.answer_start, lavrov.answer_end) == lavrov.focus  # any sentence may answer: all of it
+
+
+def test_a_followup_whose_quote_lacks_the_kind_of_fact_asked_is_withheld_with_low_confidence(
+        answerer: Answerer) -> None:
+    """The quote found for "how much cargo ..." states no amount: the abstention model reads that as its type
+    evidence, so it withholds the answer and the confidence it reports is below the threshold."""
+    history: tuple[Exchange, ...] = ()
+    for question in ("What does the International North-South Transport Corridor connect Russia to?",
+                     "Why does it matter so much for Russia?"):
+        earlier = answerer.ask(question, history=history)
+        assert not earlier.abstained
+        history += (Exchange(earlier.question, tuple((q.doc_id, q.start, q.end) for q in earlier.quotes)),)
+    followup = "How much cargo goes through it each year?"
+    unchecked = answerer.ask(followup, options=Options(typed_followups=False), history=history)
+    assert unchecked.history_used and not unchecked.abstained  # the carried words find the corridor's sentences
+    answer = answerer.ask(followup, history=history)
+    assert answer.history_used and answer.abstained and not answer.quotes
+    assert answer.confidence < answerer.settings.abstain_threshold <= unchecked.confidence
