@@ -1,8 +1,10 @@
 """Export a sentence-transformers model folder to ONNX, once per build, and prove it encodes the same.
 
 torch is needed here only (torch.onnx, with the `onnx` package); the server loads the result with ONNX
-Runtime. The export is refused unless ONNX Runtime's vectors match sentence-transformers' on a sample
-(cosine >= MIN_COSINE for every text, padded batches and single texts both).
+Runtime. The weights are written apart from the graph (ONNX external data, model.onnx.data), so ONNX
+Runtime maps them from the file instead of copying them (index/onnx_encoder.py). The export is refused
+unless ONNX Runtime's vectors match sentence-transformers' on a sample (cosine >= MIN_COSINE for every
+text, padded batches and single texts both).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import numpy as np
 from index.embed import Embedder
 from index.encoder import read_pooling
 from index.errors import ExportMismatch, ModelUnsupported
-from index.onnx_encoder import MODEL_FILE, TOKENIZER_FILE, EncoderSpec, OnnxEncoder, write_spec
+from index.onnx_encoder import MODEL_FILE, TOKENIZER_FILE, WEIGHTS_FILE, EncoderSpec, OnnxEncoder, write_spec
 
-__all__ = ["MIN_COSINE", "SAMPLE", "export", "verify"]
+__all__ = ["MIN_COSINE", "SAMPLE", "export", "externalise", "verify"]
 
 MIN_COSINE = 0.9999
 OPSET = 17
@@ -50,9 +52,22 @@ def _wrapped(model: Any, inputs: Sequence[str]) -> Any:
     return Hidden().eval()
 
 
+def externalise(model_file: Path) -> None:
+    """Move the weights of `model_file` into WEIGHTS_FILE beside it (the same bytes, referred to by offset),
+    leaving the graph alone in `model_file`."""
+    import onnx
+
+    model = onnx.load(str(model_file))
+    weights = model_file.with_name(WEIGHTS_FILE)
+    weights.unlink(missing_ok=True)  # onnx appends to an existing data file
+    onnx.save_model(model, str(model_file), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=WEIGHTS_FILE, size_threshold=1024)
+    weights.chmod(0o644)  # onnx creates it readable by its owner only, unlike the index's other files
+
+
 def export(embedder: Embedder, out: Path, source: str, texts: Sequence[str] = ()) -> OnnxEncoder:
-    """Write model.onnx, tokenizer.json and encoder.json for `embedder`'s model into `out` (created),
-    check them against it on SAMPLE plus `texts`, and return the ONNX encoder over them. `source`
+    """Write model.onnx, model.onnx.data, tokenizer.json and encoder.json for `embedder`'s model into `out`
+    (created), check them against it on SAMPLE plus `texts`, and return the ONNX encoder over them. `source`
     identifies the model folder's contents (index.provision.source_hash)."""
     import torch
 
@@ -75,6 +90,7 @@ def export(embedder: Embedder, out: Path, source: str, texts: Sequence[str] = ()
         torch.onnx.export(_wrapped(transformer, inputs), tuple(sample[n] for n in inputs), str(out / MODEL_FILE),
                           input_names=list(inputs), output_names=["hidden"], dynamic_axes=axes,
                           opset_version=OPSET, dynamo=False)
+    externalise(out / MODEL_FILE)
     shutil.copyfile(tokenizer_file, out / TOKENIZER_FILE)
     write_spec(out, EncoderSpec(embedder.name, embedder.dim, pooling, inputs, source))
     encoder = OnnxEncoder(out)

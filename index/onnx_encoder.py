@@ -1,7 +1,11 @@
 """The serving encoder: the model exported to ONNX, run by ONNX Runtime, tokenized by `tokenizers`.
 
-It needs neither torch nor sentence-transformers: only the three files the build stores in the index
-folder's `encoder/` (model.onnx, tokenizer.json, encoder.json with the name, dimension and pooling).
+It needs neither torch nor sentence-transformers: only the files the build stores in the index folder's
+`encoder/`: model.onnx (the graph), model.onnx.data (its weights, as ONNX external data), tokenizer.json
+and encoder.json (the name, dimension and pooling). ONNX Runtime maps external data from the file rather
+than copying it into its own memory: the weights are file pages the kernel can share and drop, and the
+session loads in a fraction of the time (eval/README.md, session 8). An index built before session 8
+keeps the weights inside model.onnx; it is still served, the same vectors, only with the weights copied.
 A single text is tokenized without padding; a batch is sorted by length and padded to its longest text,
 so short questions never pay for 128 or 256 padding tokens.
 """
@@ -19,13 +23,15 @@ from index.encoder import Pooling, pool
 from index.errors import IndexCorrupt
 from index.swap import REBUILD
 
-__all__ = ["ENCODER_DIR", "ENCODER_FILES", "OnnxEncoder", "encoder_spec"]
+__all__ = ["ENCODER_DIR", "ENCODER_FILES", "WEIGHTS_FILE", "OnnxEncoder", "encoder_spec"]
 
 ENCODER_DIR = "encoder"
 MODEL_FILE = "model.onnx"
+WEIGHTS_FILE = "model.onnx.data"  # the graph's initializers, which model.onnx refers to by offset
 TOKENIZER_FILE = "tokenizer.json"
 SPEC_FILE = "encoder.json"
-ENCODER_FILES = (MODEL_FILE, TOKENIZER_FILE, SPEC_FILE)
+ENCODER_FILES = (MODEL_FILE, WEIGHTS_FILE, TOKENIZER_FILE, SPEC_FILE)
+SERVED_WITHOUT = (WEIGHTS_FILE,)  # an index of the older layout (weights inside model.onnx) still serves
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class OnnxEncoder:
     def from_index(cls, index_folder: Path, threads: int = 2, spin: bool = True) -> OnnxEncoder:
         """The encoder stored in an index folder (whose files read_folder has checked against the manifest)."""
         folder = index_folder / ENCODER_DIR
-        missing = [name for name in ENCODER_FILES if not (folder / name).is_file()]
+        missing = [name for name in ENCODER_FILES if name not in SERVED_WITHOUT and not (folder / name).is_file()]
         if missing:
             raise IndexCorrupt(f"The index at {index_folder} lacks {ENCODER_DIR}/{missing[0]}; {REBUILD}.")
         return cls(folder, threads, spin)

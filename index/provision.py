@@ -42,7 +42,8 @@ def source_hash(model_dir: Path) -> str:
 
 def reusable_files(previous_index: Path) -> Path | None:
     """The previous index's encoder folder, if it holds an export of this very model (the build reuses an
-    index only when its manifest's encoder source matches, after verifying its checksums)."""
+    index only when its manifest's encoder source matches, after verifying its checksums) in today's
+    layout: an export from before session 8 (the weights inside model.onnx) is made again, once."""
     folder = previous_index / ENCODER_DIR
     return folder if all((folder / name).is_file() for name in ENCODER_FILES) else None
 

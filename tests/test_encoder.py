@@ -15,8 +15,8 @@ from index.encoder import Encoder, pool, read_pooling
 from index.errors import ExportMismatch, IndexCorrupt, ModelUnsupported
 from index.export import SAMPLE, export, verify
 from index.integrity import digest
-from index.onnx_encoder import ENCODER_DIR, ENCODER_FILES, OnnxEncoder
-from index.provision import source_hash
+from index.onnx_encoder import ENCODER_DIR, ENCODER_FILES, WEIGHTS_FILE, OnnxEncoder
+from index.provision import reusable_files, source_hash
 from index.settings import Settings
 from index.store import read_folder, read_manifest
 from server.answerer import Answerer
@@ -33,7 +33,36 @@ def test_index_stores_the_export_with_hashes(seed_index: Path, torch_embedder: E
     assert manifest.encoder == {"kind": "onnx", "source": source_hash(torch_embedder.model_dir)}
     for name in ENCODER_FILES:
         assert manifest.files[f"{ENCODER_DIR}/{name}"]["sha256"] == digest(seed_index / ENCODER_DIR / name)
-    assert manifest.files[f"{ENCODER_DIR}/model.onnx"]["bytes"] > 10_000_000
+    # the weights apart from the graph (ONNX external data), which ONNX Runtime maps instead of copying
+    assert manifest.files[f"{ENCODER_DIR}/{WEIGHTS_FILE}"]["bytes"] > 10_000_000
+    assert manifest.files[f"{ENCODER_DIR}/model.onnx"]["bytes"] < 1_000_000
+
+
+def mapped_files() -> set[str]:
+    with open("/proc/self/maps") as maps:
+        return {line.split(maxsplit=5)[5].strip() for line in maps if len(line.split(maxsplit=5)) == 6}
+
+
+def test_the_weights_are_mapped_from_the_index_not_copied(seed_index: Path, embedder: OnnxEncoder) -> None:
+    assert embedder.embed_queries(QUESTIONS).shape == (4, 384)
+    assert str((seed_index / ENCODER_DIR / WEIGHTS_FILE).resolve()) in mapped_files()
+
+
+def test_an_export_of_the_older_layout_still_serves_the_same_vectors(tmp_path: Path, seed_index: Path,
+                                                                     embedder: OnnxEncoder) -> None:
+    """Before session 8 the weights were inside model.onnx: such an index answers with the same vectors
+    (its weights copied into memory), and a build makes its export again rather than carry it on."""
+    import onnx
+
+    folder = tmp_path / "index" / ENCODER_DIR
+    shutil.copytree(seed_index / ENCODER_DIR, folder)
+    onnx.save_model(onnx.load(str(folder / "model.onnx")), str(folder / "model.onnx"))  # weights inline
+    (folder / WEIGHTS_FILE).unlink()
+    old = OnnxEncoder.from_index(tmp_path / "index")
+    assert np.array_equal(old.embed_queries(QUESTIONS), embedder.embed_queries(QUESTIONS))
+    assert str((folder / "model.onnx").resolve()) not in mapped_files()
+    assert reusable_files(tmp_path / "index") is None
+    assert reusable_files(seed_index) == seed_index / ENCODER_DIR
 
 
 def test_onnx_vectors_equal_sentence_transformers(seed_index: Path, embedder: OnnxEncoder,
@@ -108,9 +137,16 @@ def test_damaged_encoder_is_refused(tmp_path: Path, seed_index: Path, seed_setti
         f.write(" ")
     with pytest.raises(IndexCorrupt, match="encoder/tokenizer.json.*rebuild"):
         Answerer.load(settings)
+    (copy / ENCODER_DIR / WEIGHTS_FILE).unlink()
+    with pytest.raises(IndexCorrupt, match="encoder/model.onnx.data.*rebuild"):
+        Answerer.load(settings)
     (copy / ENCODER_DIR / "model.onnx").unlink()
     with pytest.raises(IndexCorrupt, match="encoder/model.onnx.*rebuild"):
         Answerer.load(settings)
+    bare = tmp_path / "bare"  # the graph without its weights, outside any index's checksums
+    shutil.copytree(seed_index / ENCODER_DIR, bare, ignore=shutil.ignore_patterns(WEIGHTS_FILE))
+    with pytest.raises(IndexCorrupt, match="cannot be loaded.*rebuild"):
+        OnnxEncoder(bare)
 
 
 def test_pool_modes() -> None:
