@@ -32,7 +32,8 @@ class Quoter:
                said: tuple[int, ...] = (), labels: frozenset[str] = frozenset(),
                keep_ratio: float | None = None) -> list[Quote]:
         """The chosen sentences as verbatim quotes. `said`: what the last answer quoted; a follow-up's
-        quote that would only repeat it takes the sentence after it (else before), which is new.
+        quote that would only repeat it takes the sentence after it (else before), which is new and is
+        the quote's answering sentence.
         `keep_ratio`: the fitted ranker's, when `ranked` holds its probabilities."""
         sentences = self.index.sentences
         if ranked[0].features is not None and keep_ratio is not None:
@@ -45,16 +46,19 @@ class Quoter:
         scores = {c.sentence: c.score for c in ranked}
         for group in merge_adjacent(chosen, sentences):
             ids = [c.sentence for c in group]
+            top = max(group, key=lambda c: c.score)
+            focus = top.sentence
             if said and all(i in said for i in ids):
-                ids += self.beside(ids)
+                new = self.beside(ids)
+                ids += new
+                focus = new[0] if new else focus  # the reader has seen the rest: the new sentence answers
             ids = with_context(ids, sentences, question, scores, weights.follow_ratio)
             first, last = sentences[ids[0]], sentences[ids[-1]]
             text = self.index.articles[first.doc_id].text
             cited, differing = self.citations(ids, twins, dup) if collapse_duplicates else ((), ())
-            top = max(group, key=lambda c: c.score)
-            best = sentences[top.sentence]
+            best = sentences[focus]
             if top.features is not None:  # the ranker's answer type: an entity of the labels asked for
-                notes = self.index.annotations[top.sentence].entities if self.index.annotations else ()
+                notes = self.index.annotations[focus].entities if self.index.annotations else ()
                 answer = entity_phrase(text, notes, labels, question) or (best.start, best.end)
             else:
                 phrase = answer_phrase(best.text, wanted, question)

@@ -96,6 +96,10 @@ def test_why_not_is_answered_from_the_next_sentence_of_the_quoted_article(answer
     assert follow.history_used and follow.resolved_question.startswith("why has Iran not received")
     assert not follow.abstained and "reluctance" in (follow.answer or "")
     text = answerer.index.articles[follow.quotes[0].doc_id].text
+    # the quote repeats the sentence the reader has seen and adds the next: the new one is what answers
+    start, end = follow.quotes[0].focus
+    assert "reluctance" in text[start:end]
+    assert not any(q.doc_id == follow.quotes[0].doc_id and q.start <= start < q.end for q in first.quotes)
     assert all(text[q.start:q.end] == q.text for q in follow.quotes if q.doc_id == follow.quotes[0].doc_id)
 
 
