@@ -7,7 +7,8 @@ with sentence-transformers on torch beside it), /ask over HTTP through a real se
 subprocess (sequential p50/p95/p99; 8 concurrent clients: throughput and p95), server cold start
 (process start until /api/health answers), a fresh index build of the seed articles, the cost of
 verifying the index's checksums (and its rate, extrapolated to 100,000 articles), and peak RSS of the
-server and of this process. Once per run: the batch encoding rate of both encoders over the seed
+server (with its anonymous and file-backed resident memory at health and at the end) and of this
+process. Once per run: the batch encoding rate of both encoders over the seed
 index's sentences and passages at several batch sizes. Then each target of eval/targets.py, judged
 against the floor. Requests go to 127.0.0.1 only, in bounded loops.
 """
@@ -54,6 +55,17 @@ def peak_rss_mb(pid: int | str = "self") -> float | None:
     except OSError:
         return None
     return None
+
+
+def resident_mb(pid: int | str = "self") -> dict[str, float]:
+    """What a process holds resident now, in MB: anonymous memory (its own) and file pages (libraries,
+    mapped files: the index's vectors and the model's weights, shared with the page cache)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {key[3:].lower(): round(int(line.split()[1]) / 1024, 1) for line in lines
+            for key in ("RssAnon", "RssFile") if line.startswith(key + ":")}
 
 
 def free_port() -> int:
@@ -103,6 +115,7 @@ def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path,
                     pass
                 time.sleep(0.05)
             cold = time.perf_counter() - started
+            at_health = resident_mb(proc.pid)
             client.post("/ask", json={"question": questions[0]})  # first request warms the route
             sequential = [timed_ask(client, q) for q in questions]
         if after is not None:
@@ -111,7 +124,9 @@ def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path,
         return {"cold_start_s": round(cold, 2), **{f"seq_{k}_ms": v for k, v in pct(sequential).items()},
                 "conc_throughput_rps": round(len(concurrent) / wall, 2),
                 "conc_p50_ms": pct(concurrent)["p50"], "conc_p95_ms": pct(concurrent)["p95"],
-                "server_peak_rss_mb": peak_rss_mb(proc.pid) or 0.0}
+                "server_peak_rss_mb": peak_rss_mb(proc.pid) or 0.0,
+                **{f"server_{kind}_at_health_mb": mb for kind, mb in at_health.items()},
+                **{f"server_{kind}_at_end_mb": mb for kind, mb in resident_mb(proc.pid).items()}}
     finally:
         proc.terminate()
         try:
