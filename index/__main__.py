@@ -1,5 +1,5 @@
-"""`python -m index build [--articles DIR] [--out DIR] [--encoder model|hash]`: build the index with progress
-and a summary;
+"""`python -m index build [--articles DIR] [--out DIR] [--encoder model|hash] [--step N]`: build the index
+with progress and a summary (with --step, the new articles N at a time: index.steps);
 `python -m index verify [--out DIR]`: hash every file of an index against its manifest."""
 
 from __future__ import annotations
@@ -7,6 +7,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number of articles, 1 or more, not {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument("--encoder", choices=("model", "hash"), default="model",
                            help="model (default): the real embedding model; hash: a cheap deterministic stand-in "
                            "for load tests and benchmarks only (answers are poor), recorded in the manifest")
+    build_cmd.add_argument("--step", type=positive, metavar="N",
+                           help="add the articles not yet indexed N at a time, each step an incremental build "
+                           "swapped in when done: bounded memory for a large archive, and an interrupted build "
+                           "resumes after the last finished step")
     verify_cmd = sub.add_parser("verify", help="hash every file of an index folder against its manifest")
     verify_cmd.add_argument("--out", type=Path, help="index folder to check (default: VERBATIM_INDEX_DIR)")
     args = parser.parse_args(argv)
@@ -42,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
             from index.hash_encoder import HashEncoder
 
             embedder = HashEncoder()
-        report = build(Settings(), args.articles, args.out, embedder=embedder, progress=not args.quiet)
+        if args.step:
+            from index.steps import build_in_steps
+
+            report = build_in_steps(Settings(), args.step, args.articles, args.out, embedder=embedder,
+                                    progress=not args.quiet)
+        else:
+            report = build(Settings(), args.articles, args.out, embedder=embedder, progress=not args.quiet)
         print(report.summary())
         return 0
 

@@ -26,7 +26,7 @@ from index.errors import IndexMismatch, IndexWriteFailed, NoUsableArticles, Verb
 from index.hash_encoder import KIND as HASH_KIND
 from index.integrity import linked_sums, record_stats
 from index.lexical_index import PassageTerms, bm25_of
-from index.load import load_folder
+from index.load import Corpus, load_folder
 from index.neighbours import neighbours_of
 from index.onnx_encoder import ENCODER_DIR
 from index.provision import Plan, copy_files
@@ -311,17 +311,20 @@ def build(
     embedder: Encoder | None = None,
     progress: bool = True,
     say: Callable[[str], None] = print,
+    corpus: Corpus | None = None,
 ) -> BuildReport:
     """Index `articles_dir` into `out`. The previous index at `out` stays intact until the new one is
     complete, and articles whose text did not change reuse its vectors. `embedder`: an ONNX encoder whose
     files the index stores, the sentence-transformers model to export, or another Encoder (stored as its
-    `kind`, nothing exported); None exports the settings' model, or reuses the previous index's export."""
+    `kind`, nothing exported); None exports the settings' model, or reuses the previous index's export.
+    `corpus`: the articles of `articles_dir` to index, already read (a step of index.steps); None reads
+    them all."""
     from tqdm import tqdm
 
     started = time.perf_counter()
     articles_dir = articles_dir or settings.articles_dir
     out = out or settings.index_dir
-    corpus = load_folder(articles_dir, settings.max_article_mb)
+    corpus = corpus if corpus is not None else load_folder(articles_dir, settings.max_article_mb)
     warnings = list(corpus.warnings)
     removed_stale = remove_stale(out)
     if removed_stale:

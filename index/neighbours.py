@@ -165,5 +165,8 @@ def neighbours_of(sentences: Sequence[Sentence], vectors: np.ndarray, flat_below
             found = {i: list(v) for i, v in old.items()} | found
         for i, lst in found.items():
             if not fresh[i]:
-                found[i] = sorted(lst, key=lambda n: (-n.similarity, n.sentence))[:MAX_NEIGHBOURS]
+                # the old lists' similarities were read back rounded as written (4 places): a new one
+                # compared unrounded would put copies of one sentence (ties, ordered by sentence in a
+                # build from scratch) in another order
+                found[i] = sorted(lst, key=lambda n: (-round(n.similarity, 4), n.sentence))[:MAX_NEIGHBOURS]
     return found
