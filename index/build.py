@@ -158,7 +158,7 @@ def reusable(previous: Path, settings: Settings, model: str, source: str,
     if not previous.exists() and not previous.with_name(previous.name + ".previous").exists():
         return None
     try:
-        data = read_folder(previous, older=True)
+        data = read_folder(previous, older=True, growable=True)  # its FAISS indexes grow into the new one
     except IndexMismatch:
         return None
     except VerbatimError as exc:

@@ -68,6 +68,31 @@ def test_a_build_records_the_kinds_and_refuses_an_unknown_one(tmp_path: Path) ->
         read_folder(large.index_dir)
 
 
+@pytest.mark.parametrize("flat_below", [10, 100_000])
+def test_a_server_maps_the_faiss_indexes_and_the_builder_reads_them_to_grow(tmp_path: Path, flat_below: int) -> None:
+    settings = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "index", ann_flat_below=flat_below)
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    mapped, owned = read_folder(settings.index_dir), read_folder(settings.index_dir, growable=True)
+
+    def own_memory(index: object) -> list[bool]:  # the codes (and a graph's links) held, or viewed on the file
+        index = faiss.downcast_index(index)
+        if isinstance(index, faiss.IndexHNSW):
+            return [index.hnsw.neighbors.is_owned, faiss.downcast_index(index.storage).codes.is_owned]
+        return [index.codes.is_owned]
+
+    for a, b in ((mapped.faiss_index, owned.faiss_index), (mapped.sentence_ann, owned.sentence_ann)):
+        assert not any(own_memory(a)) and all(own_memory(b))
+        assert type(faiss.downcast_index(a)) is type(faiss.downcast_index(b))
+    for i in range(0, len(owned.sentences), 5):
+        q = np.asarray(owned.match_vectors[i])
+        assert nearest(mapped.sentence_ann, mapped.match_vectors, q, 8) == \
+            nearest(owned.sentence_ann, owned.match_vectors, q, 8)
+    for i in range(len(owned.passages)):
+        q = np.asarray(owned.passage_vectors[i])
+        assert nearest(mapped.faiss_index, mapped.passage_vectors, q, 4) == \
+            nearest(owned.faiss_index, owned.passage_vectors, q, 4)
+
+
 def test_seed_answers_are_the_same_through_hnsw(tmp_path: Path, answerer, embedder: OnnxEncoder) -> None:  # type: ignore[no-untyped-def]
     from server.answerer import Answerer
 
