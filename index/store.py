@@ -24,6 +24,7 @@ from index.integrity import MANIFEST, FileSums, checksums, problems, record_stat
 from index.lexical_index import FILE as PASSAGE_TERMS
 from index.lexical_index import PassageTerms
 from index.records import Article, Metadata, Neighbour, Neighbours, Passage, Sentence, Skipped
+from index.resident import release
 from index.segments import load_rows, segment_files
 from index.swap import REBUILD, crash_point, resolve
 from index.text import Lexicon, lexical_version
@@ -277,7 +278,8 @@ def read_folder(folder: Path, older: bool = False, growable: bool = False) -> In
     mapped from disk read-only, their graph and codes (FAISS's IO_FLAG_MMAP_IFC): a server holds only
     the pages its searches touch (the sentence graph was 656 bytes a sentence of its own memory, 2.3 GB
     at 100,000 articles) and reads them in a fraction of the time. `growable`: read into memory instead,
-    for the builder to add to (adding to a mapped index aborts the process)."""
+    for the builder to add to (adding to a mapped index aborts the process); otherwise the pages the
+    load itself read through the mappings are let go (index.resident)."""
     import bm25s
     import faiss
 
@@ -329,6 +331,8 @@ def read_folder(folder: Path, older: bool = False, growable: bool = False) -> In
         problem = f"{len(annotations)} sentence annotations for {len(sentences)} sentences"
     if problem:
         raise IndexCorrupt(f"The index at {folder} is inconsistent ({problem}); {REBUILD}.")
+    if not growable:  # what the load read through the mappings is not what the questions will need
+        release(folder)
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
                      context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations, sentence_ann,
                      match)

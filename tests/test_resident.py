@@ -1,0 +1,48 @@
+"""Letting go of the mapped index pages a load touched (index.resident): a loaded index holds none of its
+files' pages resident, and it answers as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from index.resident import mapped_under, release
+from index.store import read_folder
+
+
+def resident_kb(folder: Path) -> int:
+    """This process's resident KB of the mappings of `folder`'s files (from /proc/self/smaps)."""
+    total, inside = 0, False
+    prefix = str(folder.resolve()) + "/"
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        parts = line.split()
+        if parts and "-" in parts[0] and ":" not in parts[0]:
+            inside = len(parts) >= 6 and parts[5].startswith(prefix)
+        elif inside and parts[0] == "Rss:":
+            total += int(parts[1])
+    return total
+
+
+def test_mapped_under_finds_the_read_only_mappings_of_the_folder(tmp_path: Path) -> None:
+    inside = tmp_path / "index" / "a.npy"
+    maps = "\n".join([
+        f"7f0000000000-7f0000002000 r--s 00000000 fd:00 1 {inside}",
+        f"7f0000003000-7f0000004000 rw-s 00000000 fd:00 2 {inside}",  # writable: never released
+        f"7f0000005000-7f0000006000 r--p 00000000 fd:00 3 {tmp_path / 'index-old' / 'a.npy'}",
+        "7f0000007000-7f0000008000 rw-p 00000000 00:00 0 ",
+        f"7f0000009000-7f000000a000 r--s 00000000 fd:00 4 {inside} (deleted)",
+    ])
+    assert mapped_under(maps, tmp_path / "index") == [(0x7F0000000000, 0x7F0000002000),
+                                                      (0x7F0000009000, 0x7F000000A000)]
+
+
+def test_a_loaded_index_holds_no_page_of_its_files_and_still_answers(seed_index: Path) -> None:
+    data = read_folder(seed_index, growable=True)  # loaded as the builder loads it: nothing let go
+    assert resident_kb(seed_index) > 0  # the annotations' line ends were read through the mapping
+    assert release(seed_index) > 0 and resident_kb(seed_index) == 0
+    served = read_folder(seed_index)
+    assert resident_kb(seed_index) == 0
+    rows = np.asarray(served.sentence_vectors[:3]), np.asarray(data.sentence_vectors[:3])
+    assert np.array_equal(*rows) and served.annotations[0] == data.annotations[0]  # read again from the cache
+    assert resident_kb(seed_index) > 0
