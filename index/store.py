@@ -23,6 +23,7 @@ from index.errors import IndexCorrupt, IndexMismatch
 from index.integrity import MANIFEST, FileSums, checksums, problems, record_stats, sync_tree
 from index.lexical_index import FILE as PASSAGE_TERMS
 from index.lexical_index import PassageTerms
+from index.npz import load_npz
 from index.records import Article, Metadata, Neighbour, Neighbours, Passage, Sentence, Skipped
 from index.resident import release
 from index.segments import load_rows, segment_files
@@ -365,8 +366,7 @@ def read_spans(folder: Path, articles: dict[str, Article]) -> tuple[SentenceTabl
     """spans.npz, or an older format's sentences.jsonl and passages.jsonl (for the builder to reuse)."""
     arrays = folder / "spans.npz"
     if arrays.is_file() or not (folder / "sentences.jsonl").is_file():
-        with np.load(arrays, allow_pickle=False) as found:
-            return tables(articles, {k: found[k] for k in found.files})
+        return tables(articles, load_npz(arrays))  # mapped, as the vectors
     sentences = [Sentence(d, s, e, articles[d].text[s:e], heading=bool(h), block=b)
                  for d, s, e, h, b in _read_jsonl(folder / "sentences.jsonl")]
     passages = [Passage(d, s, e, articles[d].text[s:e], first, last)
@@ -378,8 +378,8 @@ def read_terms(folder: Path, raw: dict[str, Any]) -> Sequence[frozenset[str]]:
     """terms.npz with lexicon.json's vocabulary, or an older format's term lists in lexicon.json."""
     if "sentence_terms" in raw and not (folder / "terms.npz").is_file():
         return [frozenset(t) for t in raw["sentence_terms"]]
-    with np.load(folder / "terms.npz", allow_pickle=False) as found:
-        table = TermTable(list(raw["sentence_vocabulary"]), found["starts"], found["ids"])
+    found = load_npz(folder / "terms.npz")
+    table = TermTable(list(raw["sentence_vocabulary"]), found["starts"], found["ids"])
     problem = table.problem()
     if problem:
         raise ValueError(problem)
@@ -390,8 +390,8 @@ def read_neighbours(folder: Path, sentences: int) -> Neighbours:
     """neighbours.npz, or an older format's neighbours.json (for the builder to reuse)."""
     arrays = folder / "neighbours.npz"
     if arrays.is_file() or not (folder / "neighbours.json").is_file():
-        with np.load(arrays, allow_pickle=False) as found:
-            return Neighbours(found["starts"], found["ids"], found["sims"])
+        found = load_npz(arrays)
+        return Neighbours(found["starts"], found["ids"], found["sims"])
     raw = json.loads((folder / "neighbours.json").read_text())
     return Neighbours.of({int(k): [Neighbour(int(i), float(sim)) for i, sim in v] for k, v in raw.items()},
                          sentences)
