@@ -141,8 +141,8 @@ def dependence(question: str) -> tuple[Dependence, str | None]:
 
     strong: it cannot be asked alone (no content word of its own; an opening "and"/"what about"; a
     pronoun with no antecedent and at most THIN own words). bare: a pronoun with nothing before it to
-    refer to, or a demonstrative ("those exports"), with words of its own: a follow-up when there is a
-    turn before, a question of its own when there is none. weak: it points back but may refer inside
+    refer to, a demonstrative ("those exports"), or no name at all, with words of its own: a follow-up
+    when there is a turn before, a question of its own when there is none. weak: it points back but may refer inside
     itself ("What did Lavrov say about it?"). none: a full question."""
     tokens = _tokens(question)
     if not tokens:
@@ -167,6 +167,11 @@ def dependence(question: str) -> tuple[Dependence, str | None]:
     relative = _relative(tokens)
     if relative is not None:
         return "weak", relative
+    if not _names(question):
+        # A news question asked on its own names what it is about (a person, country, body, figure or
+        # date); one that names nothing ("When did things start to improve?", "Give me an example.")
+        # continues the conversation when there is one, as a bare pronoun does.
+        return "bare", None
     return "none", None
 
 

@@ -219,3 +219,15 @@ def test_the_last_answers_neighbourhood_is_a_candidate_for_any_next_question(ans
     assert prepared.context and not prepared.said and not prepared.resolution.used  # type: ignore[union-attr]
     alone, after = answerer.ask(switch), answerer.ask(switch, history=history)
     assert [(q.doc_id, q.start, q.end) for q in after.quotes] == [(q.doc_id, q.start, q.end) for q in alone.quotes]
+
+
+@pytest.mark.parametrize("question", ["When did things start to improve?", "Give me an example."])
+def test_a_question_that_names_nothing_continues_the_conversation(question: str) -> None:
+    last = Turn("Did Iran always trust the Soviet Union?", ("Relations were strained for decades.",))
+    assert dependence(question)[0] == "bare"
+    found = resolve_history(question, [last])
+    assert found.used and "Soviet Union" in found.question
+    alone = resolve(question, [])  # asked first, it is a question of its own, not an unresolved follow-up
+    assert not alone.used and alone.unresolved is None and alone.question == question
+    # one that names what it is about is not dragged into the last turn
+    assert not resolve_history("When did relations between Iran and Turkey start to improve?", [last]).used
