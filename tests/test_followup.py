@@ -231,3 +231,16 @@ def test_a_question_that_names_nothing_continues_the_conversation(question: str)
     assert not alone.used and alone.unresolved is None and alone.question == question
     # one that names what it is about is not dragged into the last turn
     assert not resolve_history("When did relations between Iran and Turkey start to improve?", [last]).used
+
+
+def test_a_leaning_question_the_history_did_not_resolve_is_type_checked_too(answerer: Answerer) -> None:
+    # "the same" leans on the last turn, whose words it does not meet: answered alone, but with the last
+    # answer's neighbourhood among its candidates, so its quote must still name a place
+    first = ("Did Iran condemn Russia's invasion of Ukraine?", "So where has it kept its distance from Moscow?")
+    loose = _then(answerer, first, "Which other countries did the same?", Options(typed_followups=False))
+    strict = _then(answerer, first, "Which other countries did the same?")
+    assert not loose.history_used and not loose.abstained
+    assert not strict.history_used and strict.abstained and strict.confidence < 0.5
+    # a full question on another subject asked after them is not held to it
+    switch = _then(answerer, first, "Which country's weapons did Russia find useful after Western sanctions?")
+    assert not switch.history_used
