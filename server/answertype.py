@@ -61,6 +61,8 @@ _HEADS = {
     "age": "age",
 }
 HEAD_TYPE = {word: kind for kind, words in _HEADS.items() for word in words.split()}
+MAGNITUDES = frozenset({"measure"})  # a dimension: one in the singular, places or kinds in the plural
+PLURAL = frozenset({"NNS", "NNPS"})
 # The forms a sentence may name a unit by.
 UNIT_FORMS = {"kilometre": ("km", "kilometer", "kilometre"), "kilometer": ("km", "kilometer", "kilometre"),
               "mile": ("mile", "mi"), "metre": ("metre", "meter", "m"), "meter": ("metre", "meter", "m"),
@@ -139,7 +141,8 @@ def of_head(head: Token, tokens: tuple[Token, ...], after: int, wh: str) -> Answ
         inner, _ = noun_run(tokens, after + 1)
         return AnswerType("count", TYPES["count"], inner.lemma if inner else None, wh)
     kind = HEAD_TYPE.get(lemma)
-    if kind is None:
+    if kind is None or kind in MAGNITUDES and head.tag in PLURAL:
+        # "which areas ...?" asks for things of a sort, not for a magnitude ("what area ...?")
         return AnswerType("head", frozenset(), lemma, wh)
     return AnswerType(kind, TYPES[kind], lemma, wh)
 

@@ -48,6 +48,10 @@ CASES = [
     ("What is that agreement (Russia offered the United States in 2022) about?", "any", None),
     ("How far can they (missiles Iran sent to Russia) fly?", "measure", None),  # a relative clause's preposition
     ("Why did Iran protest?", "any", None),
+    # a dimension asked for in the plural is things of a sort (regions, fields), not one magnitude
+    ("What area does the corridor cover?", "measure", "area"),
+    ("Which areas is the treaty expected to cover?", "head", "area"),
+    ("What were the annual transit fees?", "money", "fee"),  # plural money is still money
 ]
 
 
