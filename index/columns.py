@@ -122,9 +122,15 @@ class PassageTable(_Rows[Passage]):
         self.articles = articles
         self.doc, self.start, self.end = columns["p_doc"], columns["p_start"], columns["p_end"]
         self.first, self.last = columns["p_first"], columns["p_last"]
+        self._number = {d: k for k, d in enumerate(doc_ids)}
 
     def __len__(self) -> int:
         return len(self.doc)
+
+    def of_articles(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """The rows of the passages of these articles, in row order (unknown ids have none)."""
+        wanted = [self._number[d] for d in doc_ids if d in self._number]
+        return np.flatnonzero(np.isin(self.doc, wanted)) if wanted else np.zeros(0, dtype=np.int64)
 
     def _row(self, i: int) -> Passage:
         doc_id = self.doc_ids[self.doc[i]]

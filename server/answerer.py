@@ -190,7 +190,7 @@ class Answerer:
         # word marks as one included: the ranker judges them on the question's own evidence
         context, said = self.history.around(history[-1].quotes) if history else ((), ())
         said = said if resolution.used else ()
-        return Checked(question, query, k, own or named, resolution, context, said, frozenset(doc_ids))
+        return Checked(question, query, k, own or named, resolution, context, said, frozenset(doc_ids) or own or named)
 
     def analysed(self, checked: Checked) -> Prepared:
         """The checked question parsed and analysed into the Query every later stage reads."""
@@ -289,18 +289,27 @@ class Answerer:
         known = [t for t in qterms_list if t in self.idf]
         bm25 = (self.index.bm25.get_scores(known) if known
                 else np.zeros(len(self.index.passages), dtype=np.float32))
-        # Restricted to some articles, every passage is a candidate, then those of other articles go.
-        n = len(self.index.passages) if only or exclude else min(self.settings.candidates, len(self.index.passages))
+        bm25 = np.asarray(bm25, dtype=np.float32)
+        if only:  # some articles ("ask this article", a source the question names): their passages alone
+            rows = self.index.passages.of_articles(only)
+            sims = np.asarray(self.index.passage_vectors[rows]) @ qvec
+            dense = dict(zip(rows.tolist(), sims.tolist(), strict=True))
+            theirs = np.zeros_like(bm25)
+            theirs[rows] = bm25[rows]
+            return self.boosted(fuse(Scores(dense, theirs), len(rows), len(rows), mode, self.settings.dense_weight),
+                                qvec, mode)[:k], qterms
+        # Without some articles, every passage is a candidate, then theirs go.
+        n = len(self.index.passages) if exclude else min(self.settings.candidates, len(self.index.passages))
         dense = dense_candidates(self.index.faiss_index, qvec, n, self.index.passage_vectors)
-        scores = Scores(dense, np.asarray(bm25, dtype=np.float32))
-        hits = fuse(scores, n, n, mode, self.settings.dense_weight)
-        if only:
-            hits = [h for h in hits if self.index.passages[h.passage].doc_id in only]
+        hits = fuse(Scores(dense, bm25), n, n, mode, self.settings.dense_weight)
         if exclude:
             hits = [h for h in hits if self.index.passages[h.passage].doc_id not in exclude][:self.settings.candidates]
+        return self.boosted(hits, qvec, mode)[:k], qterms
+
+    def boosted(self, hits: list[Hit], qvec: np.ndarray, mode: Mode) -> list[Hit]:
         if self.weights.sentence_boost and mode != "bm25":
-            hits = boost_by_sentence(hits, self.match_vectors, qvec, self.spans, self.weights.sentence_boost)
-        return hits[:k], qterms
+            return boost_by_sentence(hits, self.match_vectors, qvec, self.spans, self.weights.sentence_boost)
+        return hits
 
     def nearest(self, qvec: np.ndarray, weights: Weights, vectors: np.ndarray) -> list[int]:
         """The `weights.nearest` sentences nearest the question anywhere in the corpus: a search of the

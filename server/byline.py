@@ -49,7 +49,9 @@ def named_sources(question: str, sources: dict[str, frozenset[str]]) -> frozense
     """Articles whose source the question names ("what does Asia Times say about ..."); `sources`
     from sources_of."""
     asked = " ".join(question.lower().split())
-    return frozenset().union(*(ids for name, ids in sources.items() if name in asked))
+    # whole words: a source called "Time" is not named by "sometimes"
+    return frozenset().union(*(ids for name, ids in sources.items()
+                               if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", asked)))
 
 
 def without_sources(question: str, articles: dict[str, Article], named: frozenset[str]) -> str:

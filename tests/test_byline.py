@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from index.records import Article, Metadata, Sentence
 from server.answerer import Answerer
-from server.byline import Titles, author_sentences
+from server.byline import Titles, author_sentences, named_sources, sources_of
 
 
 def article(doc_id: str, title: str, source: str, author: str | None, text: str) -> Article:
@@ -55,3 +55,24 @@ def test_seed_author_question_without_a_title(answerer: Answerer) -> None:
     doc = answer.quotes[0].doc_id
     author = answerer.index.articles[doc].meta.author
     assert author and author.split()[-1] in answer.quotes[0].text
+
+
+def test_a_source_is_named_by_its_whole_name_only() -> None:
+    sources = sources_of({**ARTICLES, "d": article("d", "Clocks", "Time", None, "Clocks changed.")})
+    assert named_sources("What does the Courier say about tolls?", sources) == {"b", "c"}
+    assert named_sources("Has the ledger's view changed?", sources) == {"a"}  # case and a possessive aside
+    assert named_sources("Why do tolls sometimes rise?", sources) == frozenset()  # not "Time"
+    assert named_sources("Is it the couriers' strike?", sources) == frozenset()
+
+
+MING_PAO, GULF = "004_0baecaff5e4cbb7e", "001_e16f233a03124463"
+
+
+def test_a_question_naming_a_source_is_answered_from_that_sources_articles(answerer: Answerer) -> None:
+    # both articles give a 2023 trade figure: the one asked about is where to look, not a hint
+    question = "What does the Ming Pao article put the 2023 Russia-Iran trade total at?"
+    answer = answerer.ask(question)
+    assert not answer.abstained and {q.doc_id for q in answer.quotes} == {MING_PAO}
+    assert {p.doc_id for p in answer.passages} == {MING_PAO}
+    other = answerer.ask("How much did Russia-Iran bilateral trade drop in 2023, according to the Gulf Research Center?")
+    assert {q.doc_id for q in other.quotes} == {GULF}
