@@ -6,15 +6,44 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
+from index.records import Sentence
 from index.settings import Settings
 from index.store import IndexData
 from server.emphasis import answer_phrase, entity_phrase
 from server.extract import Candidate, Weights, differs, merge_adjacent, same_fact, select, with_context
 from server.qtype import expected
 from server.records import Citation, Hit, Quote, RetrievedPassage
+
+
+class Planned(NamedTuple):
+    """A quote before it is cut: its sentences, the one that answers, and the chosen candidates in it."""
+
+    ids: list[int]
+    focus: int
+    group: list[Candidate]
+
+
+def joined(planned: list[Planned], sentences: Sequence[Sentence]) -> list[Planned]:
+    """The planned quotes with those that overlap once widened by their context (or that touch in one
+    paragraph) made one, in the place and with the answering sentence of the better one: two quotes
+    never show the same sentence twice."""
+    kept: list[Planned] = []
+    for plan in planned:
+        first = sentences[plan.ids[0]]
+        for n, other in enumerate(kept):
+            o = sentences[other.ids[0]]
+            shared = set(plan.ids) & set(other.ids)
+            touch = min(plan.ids) == max(other.ids) + 1 or max(plan.ids) + 1 == min(other.ids)
+            if shared or touch and o.doc_id == first.doc_id and o.block == first.block:
+                kept[n] = Planned(sorted(set(other.ids) | set(plan.ids)), other.focus, other.group + plan.group)
+                break
+        else:
+            kept.append(plan)
+    return kept
 
 
 class Quoter:
@@ -44,6 +73,7 @@ class Quoter:
         quotes = []
         wanted = expected(question)
         scores = {c.sentence: c.score for c in ranked}
+        planned = []
         for group in merge_adjacent(chosen, sentences):
             ids = [c.sentence for c in group]
             top = max(group, key=lambda c: c.score)
@@ -52,7 +82,9 @@ class Quoter:
                 new = self.beside(ids)
                 ids += new
                 focus = new[0] if new else focus  # the reader has seen the rest: the new sentence answers
-            ids = with_context(ids, sentences, question, scores, weights.follow_ratio)
+            planned.append(Planned(with_context(ids, sentences, question, scores, weights.follow_ratio), focus, group))
+        for ids, focus, group in joined(planned, sentences):
+            top = max(group, key=lambda c: c.score)
             first, last = sentences[ids[0]], sentences[ids[-1]]
             text = self.index.articles[first.doc_id].text
             cited, differing = self.citations(ids, twins, dup) if collapse_duplicates else ((), ())

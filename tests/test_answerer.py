@@ -7,9 +7,10 @@ import pytest
 from index.records import Sentence
 from server.abstain import Calibration, Evidence, confidence
 from server.answerer import Answerer, InvalidQuestion, Options
-from server.extract import with_context
+from server.extract import Candidate, with_context
 from server.qtype import expected, has_kind
 from server.query import Vocabulary, correct, names_known, repair
+from server.quoting import Planned, joined
 from server.records import Exchange
 
 QUESTIONS = [
@@ -252,6 +253,18 @@ def test_quote_widens_to_resolve_what_it_points_back_to() -> None:
     assert with_context([2], s, "Did trade fall?", {2: 0.5}) == [2]
     # only the answering sentence's reference is resolved: a lesser sentence joined before it is not
     assert with_context([1, 2], s, "Did trade fall?", {1: 0.3, 2: 0.5}) == [1, 2]
+
+
+def test_quotes_widened_into_each_other_are_one_quote() -> None:
+    s = block("Moscow distrusted Tehran.", "After 1991 Russia was less of a threat.", "Their ties warmed later.",
+              "Trade grew.") + [Sentence("other", 0, 12, "Trade fell.")]
+    c = [Candidate(i, 1.0 - i / 10, 0.5, 0.5, 1.0, True) for i in range(5)]
+    plans = [Planned([1, 2], 2, [c[2]]), Planned([0, 1, 2], 0, [c[0]]), Planned([4], 4, [c[4]])]
+    found = joined(plans, s)  # the first two share sentences: one quote, answered where the better one is
+    assert [(p.ids, p.focus) for p in found] == [([0, 1, 2], 2), ([4], 4)]
+    assert [(p.ids, p.focus) for p in joined([Planned([0], 0, [c[0]]), Planned([1, 2], 1, [c[1]])], s)] == \
+        [([0, 1, 2], 0)]  # touching in one paragraph: read as one
+    assert len(joined([Planned([3], 3, [c[3]]), Planned([4], 4, [c[4]])], s)) == 2  # another article
 
 
 def test_quote_takes_the_sentence_that_carries_it_on() -> None:
