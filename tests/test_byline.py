@@ -74,5 +74,5 @@ def test_a_question_naming_a_source_is_answered_from_that_sources_articles(answe
     answer = answerer.ask(question)
     assert not answer.abstained and {q.doc_id for q in answer.quotes} == {MING_PAO}
     assert {p.doc_id for p in answer.passages} == {MING_PAO}
-    other = answerer.ask("How much did Russia-Iran bilateral trade drop in 2023, according to the Gulf Research Center?")
+    other = answerer.ask("How much did bilateral trade drop in 2023, according to the Gulf Research Center?")
     assert {q.doc_id for q in other.quotes} == {GULF}
