@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         default=0.5, ge=0.0, le=1.0, description="weight of dense vs BM25 scores in the hybrid fusion"
     )
     candidates: int = Field(default=30, ge=1, le=1000, description="passages each retriever proposes")
+    restricted_exhaustive: int = Field(
+        default=20_000, ge=0, description="passages of the asked articles (doc_ids, a named source) scored one by "
+        "one; more are searched through the index"
+    )
     max_quotes: int = Field(default=3, ge=1, le=10, description="quotes in one answer at most")
     abstain_threshold: float = Field(
         default=0.5, ge=0.0, le=1.0, description="answers with confidence below this abstain"

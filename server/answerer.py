@@ -48,6 +48,9 @@ BYLINE_CONFIDENCE = 0.95
 LEXICAL = frozenset({"coverage", "lemmas", "answer_type", "entities", "head_noun", "passage", "passage_rank"})
 
 
+WIDER = 20  # a restriction to many articles searches this many times the usual dense candidates
+
+
 @dataclass(frozen=True)
 class Options:
     """Stages that can be switched off, for the eval's ablations. The defaults are the product."""
@@ -292,8 +295,14 @@ class Answerer:
         bm25 = np.asarray(bm25, dtype=np.float32)
         if only:  # some articles ("ask this article", a source the question names): their passages alone
             rows = self.index.passages.of_articles(only)
-            sims = np.asarray(self.index.passage_vectors[rows]) @ qvec
-            dense = dict(zip(rows.tolist(), sims.tolist(), strict=True))
+            if len(rows) <= self.settings.restricted_exhaustive:
+                sims = np.asarray(self.index.passage_vectors[rows]) @ qvec
+                dense = dict(zip(rows.tolist(), sims.tolist(), strict=True))
+            else:  # a source with a large share of an archive: a wider search, not a scan of its vectors
+                wide = dense_candidates(self.index.faiss_index, qvec, WIDER * self.settings.candidates,
+                                        self.index.passage_vectors)
+                doc, ids = self.index.passages.doc, self.index.passages.doc_ids
+                dense = {i: s for i, s in wide.items() if ids[doc[i]] in only}
             theirs = np.zeros_like(bm25)
             theirs[rows] = bm25[rows]
             return self.boosted(fuse(Scores(dense, theirs), len(rows), len(rows), mode, self.settings.dense_weight),

@@ -76,3 +76,13 @@ def test_a_question_naming_a_source_is_answered_from_that_sources_articles(answe
     assert {p.doc_id for p in answer.passages} == {MING_PAO}
     other = answerer.ask("How much did bilateral trade drop in 2023, according to the Gulf Research Center?")
     assert {q.doc_id for q in other.quotes} == {GULF}
+
+
+def test_a_source_too_large_to_scan_is_searched_through_the_index(answerer: Answerer) -> None:
+    # past VERBATIM_RESTRICTED_EXHAUSTIVE passages the restriction filters a wider index search instead
+    settings = answerer.settings.model_copy(update={"restricted_exhaustive": 0})
+    narrow = Answerer(answerer.index, answerer.embedder, settings, parser=answerer.parser)
+    question = "What does the Ming Pao article put the 2023 Russia-Iran trade total at?"
+    scanned, searched = answerer.ask(question), narrow.ask(question)
+    assert {p.doc_id for p in searched.passages} == {MING_PAO}
+    assert [(q.doc_id, q.start, q.end) for q in searched.quotes] == [(q.doc_id, q.start, q.end) for q in scanned.quotes]
