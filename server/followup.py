@@ -167,10 +167,11 @@ def dependence(question: str) -> tuple[Dependence, str | None]:
     relative = _relative(tokens)
     if relative is not None:
         return "weak", relative
-    if not _names(question):
+    if not _names(question) and not question.islower():
         # A news question asked on its own names what it is about (a person, country, body, figure or
         # date); one that names nothing ("When did things start to improve?", "Give me an example.")
-        # continues the conversation when there is one, as a bare pronoun does.
+        # continues the conversation when there is one, as a bare pronoun does. Typed all in lower case,
+        # a question's names cannot be told by their capitals ("what did lavrov say?"): no evidence.
         return "bare", None
     return "none", None
 

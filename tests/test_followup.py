@@ -231,6 +231,8 @@ def test_a_question_that_names_nothing_continues_the_conversation(question: str)
     assert not alone.used and alone.unresolved is None and alone.question == question
     # one that names what it is about is not dragged into the last turn
     assert not resolve_history("When did relations between Iran and Turkey start to improve?", [last]).used
+    # nor one typed all in lower case, whose names have no capitals to be told by
+    assert not resolve_history("what did lavrov say about the corridor?", [last]).used
 
 
 def test_a_leaning_question_the_history_did_not_resolve_is_type_checked_too(answerer: Answerer) -> None:
