@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from index.ann import MATCH_CONTEXT, AnnSpec, build_ann, choose, match_vectors
+from index.ann import MATCH_CONTEXT, AnnSpec, build_ann, choose, match_vectors, previous_spec
 from index.annotate import Annotation
 from index.columns import Chained, article_layout, spans_arrays, tables
 from index.lexical_index import FILE as PASSAGE_TERMS
@@ -116,7 +116,7 @@ def linked_to(source: Path, target: Path) -> np.ndarray:
 
 def grown_ann(vectors: np.ndarray, spec: AnnSpec, old: Any, old_spec: dict[str, Any] | None, start: int) -> Any:
     """The previous index with the rows from `start` added, when it is of the kind chosen now; else a new one."""
-    if old is None or old_spec != spec.record() or old.ntotal != start:
+    if old is None or previous_spec(old_spec) != spec or old.ntotal != start:
         return build_ann(vectors, spec)
     for at in range(start, len(vectors), BLOCK):
         old.add(np.ascontiguousarray(vectors[at: at + BLOCK], dtype=np.float32))
@@ -143,9 +143,11 @@ def saved_terms(previous_dir: Path, previous: IndexData) -> PassageTerms:
 
 
 def grown(previous: IndexData, previous_dir: Path, reused: Sequence[Reused], new: Sequence[Any],
-          manifest: Manifest, skipped: list[Skipped], dim: int, flat_below: int, staging: Path) -> IndexData:
+          manifest: Manifest, skipped: list[Skipped], dim: int, flat_below: int, staging: Path,
+          ivf_from: int | None = None) -> IndexData:
     """The previous index (its articles `reused`, `prefix_of` it) followed by the `new` pieces
-    (index.build.Piece, annotated), its vector files written into `staging` as they are made."""
+    (index.build.Piece, annotated), its vector files written into `staging` as they are made; its FAISS
+    indexes of the kinds index.ann.choose picks for their new sizes (grown when that is their kind)."""
     articles = {r.article.doc_id: r.article for r in reused} | {p.article.doc_id: p.article for p in new}
     base_s, base_p = len(previous.sentences), len(previous.passages)
     sentences: list[Sentence] = []
@@ -172,15 +174,16 @@ def grown(previous: IndexData, previous_dir: Path, reused: Sequence[Reused], new
         match_vectors(previous.sentence_vectors, previous.context_vectors, MATCH_CONTEXT)
     match = stacked(staging, "match_vectors.npy", old_match,
                     [match_vectors(s, c, MATCH_CONTEXT) for s, c in zip(s_new, c_new, strict=True)], dim)
-    passage_spec = choose(len(passage_vectors), flat_below)
-    sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT)
     kinds = previous.manifest.ann
+    passage_spec = choose(len(passage_vectors), flat_below, 0.0, ivf_from, previous_spec(kinds.get("passages")))
+    sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT, ivf_from,
+                           previous_spec(kinds.get("sentences")))
     faiss_index = grown_ann(passage_vectors, passage_spec, previous.faiss_index, kinds.get("passages"), base_p)
     sentence_ann = grown_ann(match, sentence_spec, previous.sentence_ann, kinds.get("sentences"), base_s)
     lexicon = grow(previous.lexicon, (s.text for s in sentences), (p.text for p in passages))
     passage_terms = saved_terms(previous_dir, previous).extended(bm25_terms(passages, articles))
     fresh = np.arange(len(s_table)) >= base_s
-    graph = sentence_ann if sentence_spec.kind == "hnsw" else None
+    graph = sentence_ann if sentence_spec.kind != "flat" else None
     changed = neighbours_of(s_table, sentence_vectors, flat_below, fresh, previous.neighbours, graph, match)
     near = previous.neighbours.patched(changed, len(s_table))
     notes: list[Annotation] = [a for piece in new for a in piece.annotations or []]

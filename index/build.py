@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from index.ann import MATCH_CONTEXT, build_ann, choose, match_vectors
+from index.ann import MATCH_CONTEXT, build_ann, choose, match_vectors, previous_spec
 from index.annotate import Annotation, annotate, load_pipeline, pipeline_version
 from index.append import Reused, bm25_terms, grown, grown_ann, prefix_of, write_rows
 from index.checkpoint import Checkpoint, sentence_key
@@ -232,9 +232,11 @@ def appended(pieces: list[Piece], previous: IndexData) -> tuple[int, int] | None
 
 
 def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], dim: int,
-             flat_below: int, staging: Path, previous: IndexData | None = None) -> IndexData:
+             flat_below: int, staging: Path, previous: IndexData | None = None,
+             ivf_from: int | None = None) -> IndexData:
     """The index of `pieces`, its vector files written into `staging`; its FAISS indexes exact below
-    `flat_below` vectors, HNSW above (the kinds recorded in the manifest returned with it). `previous`:
+    `flat_below` vectors, HNSW above, IVF from `ivf_from` (the kinds recorded in the manifest returned
+    with it). `previous`:
     the index the reused pieces come from; their
     neighbours are kept (only the new sentences' are searched), and when the new articles come after
     all of its own, its FAISS indexes and lexicon grow rather than being made again."""
@@ -256,11 +258,12 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     match = write_rows(staging / "match_vectors.npy", (match_vectors(p.sentence_vectors, p.context_vectors,
                                                                      MATCH_CONTEXT) for p in pieces),
                        dim, len(sentences))
-    passage_spec = choose(len(passage_vectors), flat_below)
-    sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT)
+    old = previous.manifest.ann if previous is not None else {}
+    passage_spec = choose(len(passage_vectors), flat_below, 0.0, ivf_from, previous_spec(old.get("passages")))
+    sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT, ivf_from,
+                           previous_spec(old.get("sentences")))
     prefix = appended(pieces, previous) if previous is not None else None
     if previous is not None and prefix is not None:
-        old = previous.manifest.ann
         faiss_index = grown_ann(passage_vectors, passage_spec, previous.faiss_index, old.get("passages"), prefix[1])
         sentence_ann = grown_ann(match, sentence_spec, previous.sentence_ann, old.get("sentences"), prefix[0])
         lex = grow(previous.lexicon, (s.text for s in sentences[prefix[0]:]), (p.text for p in passages[prefix[1]:]))
@@ -274,7 +277,7 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     fresh, kept = None, None
     if previous is not None:
         fresh, kept = carried_over(pieces, previous.neighbours, len(sentences))
-    graph = sentence_ann if sentence_spec.kind == "hnsw" else None
+    graph = sentence_ann if sentence_spec.kind != "flat" else None
     near = Neighbours.of(neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept, graph, match),
                          len(sentences))
     s_table, p_table = tabulate(articles, sentences, passages)
@@ -396,11 +399,13 @@ def build(
         out.parent.mkdir(parents=True, exist_ok=True)
         if grows:
             assert previous is not None
-            data = grown(previous, out, reused, pieces, manifest, skipped, dim, settings.ann_flat_below, staging)
+            data = grown(previous, out, reused, pieces, manifest, skipped, dim, settings.ann_flat_below, staging,
+                         settings.ann_ivf_from)
             carried = linked_sums(staging, resolve(out), previous.manifest.files)
         else:
             data = assemble(pieces, manifest, skipped, dim, settings.ann_flat_below, staging,
-                            previous if previous is not None and any(p.origin >= 0 for p in pieces) else None)
+                            previous if previous is not None and any(p.origin >= 0 for p in pieces) else None,
+                            settings.ann_ivf_from)
             carried = {}
         write_folder(data, staging, lambda folder: copy_files(files, folder / ENCODER_DIR) if files else None,
                      carried)

@@ -3,9 +3,10 @@ citations: for each body sentence, the most similar body sentences of other arti
 
 Without a product of every sentence with every other: sentences with identical vectors (syndicated
 copy, word for word) are searched once, through a nearest-neighbour index: exact over the distinct
-vectors below a size; above it, the index's own HNSW graph over the sentences' match vectors (built for
-questions anyway, and grown rather than rebuilt when an archive grows: a second graph over the distinct
-vectors took a third of a large build, and was made again whole for 100 new articles). A copy's own
+vectors below a size; above it, the index's own sentence index over the sentences' match vectors (HNSW,
+or IVF in a large archive: index.ann; built for questions anyway, and grown rather than rebuilt when an
+archive grows: a second graph over the distinct vectors took a third of a large build, and was made
+again whole for 100 new articles). A copy's own
 group is always among its neighbours; the scores are exact, from the sentence vectors. An incremental
 build searches only for its new sentences, keeps the old sentences' neighbours and adds a new sentence
 to the lists of the old ones it found (each list trimmed to the best `MAX_NEIGHBOURS`).
@@ -91,13 +92,14 @@ def exact_groups(q: np.ndarray, ids: np.ndarray, vectors: np.ndarray,
 
 def graph_groups(vectors: np.ndarray, queries: np.ndarray, reps: np.ndarray, group: np.ndarray,
                  graph: Any, graph_vectors: np.ndarray) -> list[list[tuple[float, int]]]:
-    """near_groups through `graph`, an HNSW index over `graph_vectors` (a row per sentence): each query
-    group searched with its representative's row there, the sentences found mapped to their groups,
-    scored from the sentence `vectors` (read by row: they may be mapped from disk)."""
+    """near_groups through `graph`, the sentences' HNSW or IVF index over `graph_vectors` (a row per
+    sentence): each query group searched with its representative's row there, the sentences found mapped
+    to their groups, scored from the sentence `vectors` (read by row: they may be mapped from disk)."""
     import faiss
 
     k = min(SEARCH_K, graph.ntotal)
-    params = faiss.SearchParametersHNSW(efSearch=max(SEARCH_EF, k))  # type: ignore[attr-defined]
+    params = faiss.SearchParametersHNSW(efSearch=max(SEARCH_EF, k)) if isinstance(  # type: ignore[attr-defined]
+        graph, faiss.IndexHNSW) else None  # an IVF index reads its configured lists
     found: list[list[tuple[float, int]]] = []
     for at in range(0, len(queries), CHUNK):
         chunk = queries[at: at + CHUNK]
@@ -119,7 +121,7 @@ def neighbours_of(sentences: Sequence[Sentence], vectors: np.ndarray, flat_below
     per sentence) limits the search to those sentences; the others keep their lists from `kept`. With
     `kept` as a dict, every list is returned; as Neighbours (arrays), only the lists that differ from it
     (the new sentences' and the old ones a new sentence found), for Neighbours.patched: a grown index
-    does not turn every old list into objects. `graph`: the sentences' HNSW index over `graph_vectors`,
+    does not turn every old list into objects. `graph`: the sentences' HNSW or IVF index over `graph_vectors`,
     searched instead of an exact index over the distinct vectors when there are `flat_below` of them or
     more. `sentences` may be an index.columns.SentenceTable: only its columns are read."""
     if len(sentences) < 2:

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     ann_flat_below: int = Field(
         default=20_000, ge=1, description="build time: FAISS indexes of fewer vectors (passages; sentences) are "
         "exact (flat), larger ones HNSW (approximate, sublinear)")
+    ann_ivf_from: int = Field(
+        default=500_000, ge=1, description="build time: FAISS indexes of this many vectors or more are IVF "
+        "(lists read from disk a list at a time) instead of HNSW (a graph walk touches a page per step)")
     batch_size: int = Field(default=32, ge=1, le=1024, description="encoding batch size at build time")
     encoder_threads: int = Field(
         default=2, ge=1, le=64, description="ONNX Runtime threads for one encode (intra-op), serving and building"

@@ -1,5 +1,5 @@
-"""The nearest-neighbour indexes: exact below a size, HNSW above, recorded in the manifest; the answers
-of the seed corpus are the same through HNSW as through the exact search."""
+"""The nearest-neighbour indexes: exact below a size, HNSW above, IVF above a larger one, recorded in
+the manifest; the answers of the seed corpus are the same through HNSW as through the exact search."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import faiss
 import numpy as np
 import pytest
 
-from index.ann import AnnSpec, build_ann, choose, nearest
+from index.ann import AnnSpec, build_ann, choose, nearest, previous_spec
 from index.build import build
 from index.errors import IndexCorrupt
 from index.hash_encoder import HashEncoder
@@ -35,9 +35,25 @@ def test_the_kind_is_chosen_by_size() -> None:
     assert isinstance(build_ann(unit_rows(50), choose(50, 10)), faiss.IndexHNSW)
 
 
-def test_hnsw_finds_what_the_exact_search_finds_with_exact_scores() -> None:
+def test_ivf_from_a_larger_size_keeps_its_lists_while_they_are_long_enough() -> None:
+    assert choose(10_000, 1000, ivf_from=None).kind == choose(10_000, 1000, ivf_from=20_000).kind == "hnsw"
+    ivf = choose(20_000, 1000, context=0.5, ivf_from=20_000)
+    assert (ivf.kind, ivf.nlist, ivf.nprobe, ivf.context) == ("ivf", 128, 8, 0.5)  # sqrt(20,000) = 141
+    assert choose(3_505_830, 1000, ivf_from=20_000).nlist == 2048 and choose(3_505_830, 1000, ivf_from=1).nprobe == 8
+    assert choose(80_000, 1000, context=0.5, ivf_from=20_000, previous=ivf) is ivf  # grown, not made again
+    assert choose(300_000, 1000, context=0.5, ivf_from=20_000, previous=ivf).nlist == 512  # lists 4x as long
+    assert choose(20_000_000, 1000, ivf_from=1).nprobe == 16
+    assert choose(60_000, 1000, ivf_from=20_000, previous=ivf).nlist == 256  # another blend: another index
+    hnsw = choose(20_000, 1000)
+    assert "nlist" not in hnsw.record() and previous_spec(hnsw.record()) == hnsw  # older manifests' records
+    assert previous_spec(ivf.record()) == ivf and previous_spec({"kind": "lsh"}) is None and previous_spec(None) is None
+
+
+@pytest.mark.parametrize("ivf_from", [None, 100])
+def test_an_approximate_index_finds_what_the_exact_search_finds_with_exact_scores(ivf_from: int | None) -> None:
     rows = unit_rows(2000)
-    flat, graph = build_ann(rows, choose(2000, 10_000)), build_ann(rows, choose(2000, 100))
+    flat, graph = build_ann(rows, choose(2000, 10_000)), build_ann(rows, choose(2000, 100, ivf_from=ivf_from))
+    assert isinstance(graph, faiss.IndexIVF if ivf_from else faiss.IndexHNSW)
     queries = rows[:20] + 0.1 * unit_rows(20, seed=1)
     for q in queries:
         exact, found = nearest(flat, rows, q, 10), nearest(graph, rows, q, 10)
@@ -68,9 +84,11 @@ def test_a_build_records_the_kinds_and_refuses_an_unknown_one(tmp_path: Path) ->
         read_folder(large.index_dir)
 
 
-@pytest.mark.parametrize("flat_below", [10, 100_000])
-def test_a_server_maps_the_faiss_indexes_and_the_builder_reads_them_to_grow(tmp_path: Path, flat_below: int) -> None:
-    settings = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "index", ann_flat_below=flat_below)
+@pytest.mark.parametrize(("flat_below", "ivf_from"), [(10, 500_000), (100_000, 500_000), (10, 10)])
+def test_a_server_maps_the_faiss_indexes_and_the_builder_reads_them_to_grow(tmp_path: Path, flat_below: int,
+                                                                           ivf_from: int) -> None:
+    settings = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "index", ann_flat_below=flat_below,
+                        ann_ivf_from=ivf_from)
     build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
     mapped, owned = read_folder(settings.index_dir), read_folder(settings.index_dir, growable=True)
 
@@ -78,10 +96,13 @@ def test_a_server_maps_the_faiss_indexes_and_the_builder_reads_them_to_grow(tmp_
         index = faiss.downcast_index(index)
         if isinstance(index, faiss.IndexHNSW):
             return [index.hnsw.neighbors.is_owned, faiss.downcast_index(index.storage).codes.is_owned]
+        if isinstance(index, faiss.IndexIVF):  # each list's codes
+            lists = faiss.downcast_InvertedLists(index.invlists)
+            return [lists.codes.at(k).is_owned for k in range(index.nlist) if index.invlists.list_size(k)]
         return [index.codes.is_owned]
 
     for a, b in ((mapped.faiss_index, owned.faiss_index), (mapped.sentence_ann, owned.sentence_ann)):
-        assert not any(own_memory(a)) and all(own_memory(b))
+        assert own_memory(a) and not any(own_memory(a)) and all(own_memory(b))
         assert type(faiss.downcast_index(a)) is type(faiss.downcast_index(b))
     for i in range(0, len(owned.sentences), 5):
         q = np.asarray(owned.match_vectors[i])
@@ -108,7 +129,9 @@ def test_seed_answers_are_the_same_through_hnsw(tmp_path: Path, answerer, embedd
         assert [p.chunk_id for p in approximate.passages] == [p.chunk_id for p in exact.passages], question
 
 
-def test_articles_added_after_the_others_grow_the_indexes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("ivf_from", "kind"), [(500_000, faiss.IndexHNSW), (10, faiss.IndexIVF)])
+def test_articles_added_after_the_others_grow_the_indexes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          ivf_from: int, kind: type) -> None:
     import shutil
 
     import index.append as appender
@@ -121,8 +144,9 @@ def test_articles_added_after_the_others_grow_the_indexes(tmp_path: Path, monkey
     held.mkdir()
     for name in names[-2:]:  # the last two (by id) arrive later
         name.rename(held / name.name)
-    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index", ann_flat_below=10)
+    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index", ann_flat_below=10, ann_ivf_from=ivf_from)
     build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    first = read_manifest(settings.index_dir).ann
     made: list[int] = []
     real = builder.build_ann
     for module in (builder, appender):
@@ -132,11 +156,14 @@ def test_articles_added_after_the_others_grow_the_indexes(tmp_path: Path, monkey
     build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
     assert made == []  # both FAISS indexes grew
     grown = read_folder(settings.index_dir)
-    fresh = Settings(articles_dir=articles, index_dir=tmp_path / "fresh", ann_flat_below=10)
+    fresh = Settings(articles_dir=articles, index_dir=tmp_path / "fresh", ann_flat_below=10, ann_ivf_from=ivf_from)
     build(fresh, embedder=HashEncoder(), progress=False, say=lambda _: None)
     assert len(made) == 2  # a new folder builds its own
     whole = read_folder(fresh.index_dir)
-    assert grown.lexicon == whole.lexicon and grown.manifest.ann == whole.manifest.ann
+    assert isinstance(grown.sentence_ann, kind) and isinstance(grown.faiss_index, kind)
+    # an IVF index keeps the lists it was made with (the fresh one's are chosen for its own size)
+    assert grown.lexicon == whole.lexicon and grown.manifest.ann == (whole.manifest.ann if kind is faiss.IndexHNSW
+                                                                     else first)
     assert grown.sentence_ann.ntotal == len(whole.sentences) and grown.faiss_index.ntotal == len(whole.passages)
     for i in range(0, len(whole.sentences), 7):
         q = np.asarray(whole.match_vectors[i])
