@@ -1,5 +1,6 @@
-"""Article texts kept on disk: one UTF-8 file of every text end to end (`texts.utf8`), mapped, and each
-article's byte range recorded in articles.jsonl. A server reads an article's text when it quotes or
+"""Article texts kept on disk: one UTF-8 file of every text end to end (`texts.utf8`), read by range
+(pread: a mapping would put whole page-cache folios into the server's memory, as index.columns.LazyLines
+says), and each article's byte range recorded in articles.jsonl. A server reads an article's text when it quotes or
 shows it, rather than holding every text (about 740 MB at 100,000 articles, and most of a start spent
 parsing it out of JSON).
 """
@@ -7,7 +8,7 @@ parsing it out of JSON).
 from __future__ import annotations
 
 import functools
-import mmap
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,25 +24,23 @@ RECENT = 64  # decoded texts kept: more than the articles one answer reads (its 
 
 
 class TextFile:
-    """The mapped texts file: text(at, size) decodes one article's bytes. The last RECENT texts decoded
+    """The texts file: text(at, size) reads and decodes one article's bytes. The last RECENT texts decoded
     are kept: an answer slices its candidate sentences out of the same few articles hundreds of times
     (about 550 rows a question), and decoding the whole article for each one was 32 us a row, most
     of an answer's time outside the encode."""
 
     def __init__(self, path: Path) -> None:
-        self.size = path.stat().st_size
-        with path.open("rb") as f:
-            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if self.size else None
+        self._file = path.open("rb", buffering=0)  # kept open: the folder may be swapped out and removed
+        self.size = os.fstat(self._file.fileno()).st_size
         self._decoded = functools.lru_cache(maxsize=RECENT)(self._decode)
 
     def text(self, at: int, size: int) -> str:
-        if self._map is None or not 0 <= at <= at + size <= self.size:
+        if not 0 <= at <= at + size <= self.size:
             raise ValueError(f"bytes {at}-{at + size} lie outside the texts file of {self.size}")
         return self._decoded(at, size)
 
     def _decode(self, at: int, size: int) -> str:
-        assert self._map is not None
-        return self._map[at: at + size].decode("utf-8")
+        return os.pread(self._file.fileno(), size, at).decode("utf-8")
 
 
 class StoredArticle(Article):
