@@ -149,8 +149,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--real-sample", type=int, default=1000,
                    help="articles built with the real model to measure its throughput (0: skip)")
     p.add_argument("--work", type=Path, default=Path("var/scale"), help="folder for the archives and indexes")
-    p.add_argument("--shared", type=Path, default=REPO.parent / "shared",
-                   help="folder holding tools/make_archive.py and datasets/ (default: ../shared)")
+    p.add_argument("--shared", type=Path, default=None,
+                   help="folder holding tools/make_archive.py and datasets/ (default: ../shared, beside the "
+                   "main checkout in a git worktree)")
     p.set_defaults(func=scale)
 
     p = sub.add_parser("feedback", help="readers' feedback (Helpful / Wrong quote) -> draft gold items to review")

@@ -26,10 +26,25 @@ from typing import Any
 from eval import EvalError
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"  # tools/make_archive.py and datasets/, beside the project
 GROWTH = 100  # articles added by the incremental build
 QUESTIONS = 60
 Say = Callable[[str], None]
+
+
+def default_shared(repo: Path = REPO) -> Path:
+    """The folder holding tools/make_archive.py and datasets/: `shared` beside the project, or beside
+    the main checkout when `repo` is a git worktree (its .git is a file naming the main one's
+    .git/worktrees/NAME); the first of them when neither holds the tool."""
+    candidates = [repo.parent / "shared"]
+    marker = repo / ".git"
+    if marker.is_file():
+        text = marker.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            gitdir = Path(text.split(":", 1)[1].strip())
+            if len(gitdir.parents) > 3 and gitdir.parent.name == "worktrees":
+                candidates.append(gitdir.parents[2].parent / "shared")
+    found = [c for c in candidates if (c / "tools" / "make_archive.py").is_file()]
+    return (found or candidates)[0]
 
 
 def archive(n: int, folder: Path, shared: Path, say: Say) -> Path:
@@ -192,10 +207,11 @@ def svg_chart(rows: Sequence[dict[str, Any]], width: int = 640, height: int = 32
             f'</text><text x="{width / 2}" y="{height - 4}" font-size="12" text-anchor="middle">articles</text></svg>')
 
 
-def main(sizes: Sequence[int], real_sample: int, work: Path, reports: Path, shared: Path = SHARED,
+def main(sizes: Sequence[int], real_sample: int, work: Path, reports: Path, shared: Path | None = None,
          say: Say = print) -> int:
     if not sizes or any(n < 1 for n in sizes):
         raise EvalError("--sizes takes positive article counts, e.g. 1000,10000,100000")
+    shared = shared or default_shared()
     work.mkdir(parents=True, exist_ok=True)
     log = work / "scale.log"
     questions = squad_questions(shared, QUESTIONS)
@@ -234,13 +250,13 @@ def main(sizes: Sequence[int], real_sample: int, work: Path, reports: Path, shar
     return 0
 
 
-def prebuilt(indexes: Sequence[Path], out: Path, shared: Path = SHARED, say: Say = print) -> int:
+def prebuilt(indexes: Sequence[Path], out: Path, shared: Path | None = None, say: Say = print) -> int:
     """Serve indexes already built (a large one grown in segments, say, beside a small one) one after the
     other in the same run, with the same questions: cold start, RSS, `/ask` p50/p95 and the verbatim
     check of each, written to `out` (JSON)."""
     from index.store import folder_size, read_manifest
 
-    questions = squad_questions(shared, QUESTIONS)
+    questions = squad_questions(shared or default_shared(), QUESTIONS)
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for folder in indexes:
@@ -261,7 +277,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m eval.scale", description=prebuilt.__doc__)
     parser.add_argument("indexes", type=Path, nargs="+", help="index folders (built with --encoder hash)")
     parser.add_argument("--out", type=Path, default=Path("var/scale/served.json"))
-    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument("--shared", type=Path, default=None,
+                        help="folder holding tools/make_archive.py and datasets/ (default: ../shared, beside "
+                        "the main checkout in a git worktree)")
     parsed = parser.parse_args()
     try:
         sys.exit(prebuilt(parsed.indexes, parsed.out, parsed.shared))

@@ -26,6 +26,11 @@ from index.settings import Settings
 from index.store import read_manifest
 
 
+def held(article: Article, indexed: Mapping[str, str]) -> bool:
+    """Whether the index holds `article` unchanged (`indexed`: doc_id -> SHA-256, its manifest's)."""
+    return indexed.get(article.doc_id) == article.sha256
+
+
 def step_sets(articles: Sequence[Article], indexed: Mapping[str, str], step: int) -> list[list[Article]]:
     """The articles each step builds: those the index already holds unchanged (`indexed`: doc_id ->
     SHA-256, the previous manifest's) plus the first step, 2 steps, ... of the others in doc_id order,
@@ -33,8 +38,8 @@ def step_sets(articles: Sequence[Article], indexed: Mapping[str, str], step: int
     if step < 1:
         raise ValueError(f"a step is one article or more, not {step}")
     ordered = sorted(articles, key=lambda a: a.doc_id)
-    known = [a for a in ordered if indexed.get(a.doc_id) == a.sha256]
-    rest = [a for a in ordered if indexed.get(a.doc_id) != a.sha256]
+    known = [a for a in ordered if held(a, indexed)]
+    rest = [a for a in ordered if not held(a, indexed)]
     sets = []
     for stop in range(step, len(rest) + step, step):
         sets.append(sorted(known + rest[:stop], key=lambda a: a.doc_id))
@@ -62,7 +67,7 @@ def build_in_steps(settings: Settings, step: int, articles_dir: Path | None = No
     corpus = load_folder(articles_dir, settings.max_article_mb)
     before = indexed_hashes(out)
     sets = step_sets(corpus.articles, before, step)
-    new = len(sets[-1]) - sum(1 for a in sets[-1] if before.get(a.doc_id) == a.sha256)
+    new = sum(1 for a in sets[-1] if not held(a, before))
     if new:
         say(f"Adding {new:,} articles to the {len(sets[-1]) - new:,} indexed, {step:,} at a time "
             f"({len(sets)} steps).")

@@ -37,3 +37,17 @@ def test_bad_sizes_and_a_missing_shared_folder_are_clear_errors(tmp_path: Path) 
         main([0], 0, tmp_path / "work", tmp_path / "reports", shared=tmp_path)
     with pytest.raises(EvalError, match="--shared"):
         main([10], 0, tmp_path / "work", tmp_path / "reports", shared=tmp_path / "nowhere")
+
+
+def test_the_shared_folder_is_found_beside_the_main_checkout_from_a_worktree(tmp_path: Path) -> None:
+    from eval.scale import default_shared
+
+    main_repo, tree = tmp_path / "main", tmp_path / "wt" / "helper"
+    (main_repo / ".git" / "worktrees" / "helper").mkdir(parents=True)
+    tree.mkdir(parents=True)
+    (tree / ".git").write_text(f"gitdir: {main_repo / '.git' / 'worktrees' / 'helper'}\n")
+    assert default_shared(tree) == tmp_path / "wt" / "shared"  # neither holds the tool yet: the first
+    (tmp_path / "shared" / "tools").mkdir(parents=True)
+    (tmp_path / "shared" / "tools" / "make_archive.py").write_text("")
+    assert default_shared(tree) == tmp_path / "shared"
+    assert default_shared(main_repo) == tmp_path / "shared"
