@@ -49,6 +49,21 @@ def test_ivf_from_a_larger_size_keeps_its_lists_while_they_are_long_enough() -> 
     assert previous_spec(ivf.record()) == ivf and previous_spec({"kind": "lsh"}) is None and previous_spec(None) is None
 
 
+def test_an_ivf_search_reads_about_nprobe_average_lists_however_unbalanced() -> None:
+    rows = unit_rows(4000)
+    rows[:2000] = rows[0] + 0.05 * unit_rows(2000, seed=2)  # half of them in one tight cluster
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    index = build_ann(rows, choose(4000, 100, ivf_from=100))
+    sizes = [index.invlists.list_size(k) for k in range(index.nlist)]
+    assert index.max_codes == index.nprobe * 4000 // index.nlist and max(sizes) > 4 * index.max_codes // index.nprobe
+    stats = faiss.cvar.indexIVF_stats
+    for q in rows[:50:5]:  # questions near the big cluster
+        stats.reset()
+        nearest(index, rows, q, 10)
+        assert stats.ndis <= index.max_codes + max(sizes)
+        assert stats.ndis < sum(sorted(sizes)[-index.nprobe:])  # not every probed list read whole
+
+
 @pytest.mark.parametrize("ivf_from", [None, 100])
 def test_an_approximate_index_finds_what_the_exact_search_finds_with_exact_scores(ivf_from: int | None) -> None:
     rows = unit_rows(2000)
