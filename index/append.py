@@ -26,7 +26,7 @@ from index.annotate import Annotation
 from index.columns import Chained, article_layout, spans_arrays, tables
 from index.lexical_index import FILE as PASSAGE_TERMS
 from index.lexical_index import PassageTerms, bm25_of
-from index.neighbours import neighbours_of
+from index.neighbours import digests_of, neighbours_of
 from index.records import Article, Passage, Sentence, Skipped
 from index.segments import SEGMENT_ROWS, Rows, segment_files, segment_name
 from index.store import IndexData, Manifest, span_columns
@@ -184,10 +184,14 @@ def grown(previous: IndexData, previous_dir: Path, reused: Sequence[Reused], new
     passage_terms = saved_terms(previous_dir, previous).extended(bm25_terms(passages, articles))
     fresh = np.arange(len(s_table)) >= base_s
     graph = sentence_ann if sentence_spec.kind != "flat" else None
-    changed = neighbours_of(s_table, sentence_vectors, flat_below, fresh, previous.neighbours, graph, match)
+    # the old rows' digests as the previous index saved them (an older one's hashed once, here)
+    known = previous.digests if previous.digests is not None and len(previous.digests) == base_s else None
+    digests = digests_of(sentence_vectors, known)
+    changed = neighbours_of(s_table, sentence_vectors, flat_below, fresh, previous.neighbours, graph, match,
+                            digests)
     near = previous.neighbours.patched(changed, len(s_table))
     notes: list[Annotation] = [a for piece in new for a in piece.annotations or []]
     manifest = replace(manifest, ann={"passages": passage_spec.record(), "sentences": sentence_spec.record()})
     return IndexData(manifest, articles, s_table, p_table, passage_vectors, sentence_vectors, context_vectors,
                      faiss_index, bm25_of(passage_terms), near, skipped, lexicon,
-                     Chained(previous.annotations, notes), sentence_ann, match, passage_terms)
+                     Chained(previous.annotations, notes), sentence_ann, match, passage_terms, digests)

@@ -27,7 +27,7 @@ from index.hash_encoder import KIND as HASH_KIND
 from index.integrity import linked_sums, record_stats
 from index.lexical_index import PassageTerms, bm25_of
 from index.load import Corpus, load_folder
-from index.neighbours import neighbours_of
+from index.neighbours import digests_of, neighbours_of
 from index.onnx_encoder import ENCODER_DIR
 from index.provision import Plan, copy_files
 from index.records import Article, Metadata, Neighbours, Passage, Sentence, Skipped
@@ -278,12 +278,13 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     if previous is not None:
         fresh, kept = carried_over(pieces, previous.neighbours, len(sentences))
     graph = sentence_ann if sentence_spec.kind != "flat" else None
-    near = Neighbours.of(neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept, graph, match),
+    digests = digests_of(sentence_vectors)
+    near = Neighbours.of(neighbours_of(sentences, sentence_vectors, flat_below, fresh, kept, graph, match, digests),
                          len(sentences))
     s_table, p_table = tabulate(articles, sentences, passages)
     return IndexData(manifest, articles, s_table, p_table, passage_vectors, sentence_vectors, context_vectors,
                      faiss_index, bm25_of(passage_terms), near, skipped, lex, annotations, sentence_ann, match,
-                     passage_terms)
+                     passage_terms, digests)
 
 
 def carried_over(pieces: list[Piece], previous: Neighbours,

@@ -43,6 +43,7 @@ from index.texts import StoredArticle, TextFile, length, write_texts
 #    before it and its first passage), the sentences' terms as ids (terms.npz): no Python object per
 #    sentence in a server (index.columns); the articles' texts in texts.utf8, read when asked for (index.texts).
 FORMAT_VERSION = 9
+DIGESTS = "copies.npy"  # the builder's: the sentence vectors' identity digests (since session 9; optional)
 OLDEST_REUSABLE = 5  # the builder reuses the vectors of an index this old (it has checksums to verify)
 
 
@@ -89,6 +90,9 @@ class IndexData:
     # the builder's: each passage's BM25 terms as ids (index.lexical_index), saved so that a grown index
     # makes BM25 again without tokenising the old passages; a server does not read it (None)
     passage_terms: PassageTerms | None = None
+    # the builder's: each sentence vector's identity digest (index.neighbours.digests_of), saved so that a
+    # grown index hashes only its new rows; a server does not use it (None when never saved)
+    digests: np.ndarray | None = None
 
 
 def _jsonl(path: Path, rows: list[Any]) -> None:
@@ -173,6 +177,8 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
         _save_vectors(folder, "match_vectors.npy", data.match_vectors)
     if data.passage_terms is not None:
         data.passage_terms.save(folder / PASSAGE_TERMS)
+    if data.digests is not None:
+        np.save(folder / DIGESTS, np.asarray(data.digests, dtype=np.uint8))
     (folder / "skipped.json").write_text(json.dumps([asdict(s) for s in data.skipped], ensure_ascii=False))
     lex = data.lexicon
     terms = lex.sentence_terms if isinstance(lex.sentence_terms, TermTable) else TermTable.of(lex.sentence_terms)
@@ -314,6 +320,7 @@ def read_folder(folder: Path, older: bool = False, growable: bool = False) -> In
                           Counter(raw["words"]))
         notes = folder / "annotations.jsonl"
         annotations: Sequence[Annotation] = _annotations(notes) if notes.is_file() else []
+        digests = np.load(folder / DIGESTS, mmap_mode="r") if (folder / DIGESTS).is_file() else None
     except (OSError, EOFError, LookupError, ValueError, TypeError, AttributeError, RuntimeError,
             zipfile.BadZipFile) as exc:
         # LookupError: a key or row missing; ValueError: not UTF-8, not JSON, a truncated .npy
@@ -327,6 +334,8 @@ def read_folder(folder: Path, older: bool = False, growable: bool = False) -> In
     if not problem and sentence_ann is not None and (sentence_ann.ntotal, sentence_ann.d) != (len(sentences),
                                                                                              manifest.dim):
         problem = f"the sentence index holds {sentence_ann.ntotal} vectors of {sentence_ann.d}, not {len(sentences)}"
+    if not problem and digests is not None and (digests.dtype, digests.shape) != (np.uint8, (len(sentences), 16)):
+        problem = f"the vector digests are {digests.dtype} {digests.shape}, not uint8 ({len(sentences)}, 16)"
     if not problem and len(annotations) != len(sentences) and (annotations or manifest.format_version ==
                                                                 FORMAT_VERSION):
         problem = f"{len(annotations)} sentence annotations for {len(sentences)} sentences"
@@ -336,7 +345,7 @@ def read_folder(folder: Path, older: bool = False, growable: bool = False) -> In
         release(folder)
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
                      context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations, sentence_ann,
-                     match)
+                     match, digests=digests)
 
 
 def read_articles(folder: Path) -> dict[str, Article]:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from index.build import build
 from index.hash_encoder import HashEncoder
@@ -16,6 +17,7 @@ from index.settings import Settings
 from index.store import Neighbour, read_folder
 
 REPO = Path(__file__).resolve().parents[1]
+SEED_ARTICLES = REPO / "data" / "articles"
 
 
 def corpus(n: int, seed: int = 0) -> tuple[list[Sentence], np.ndarray]:
@@ -113,3 +115,34 @@ def test_through_the_sentence_graph_nearly_all_pairs_are_found_with_exact_scores
     assert all(abs(n.similarity - sims[i, n.sentence]) < 1e-5 and n.similarity >= NEIGHBOUR_FLOOR
                and sentences[n.sentence].doc_id != sentences[i].doc_id for i, v in found.items() for n in v)
     assert all([n.similarity for n in v] == sorted((n.similarity for n in v), reverse=True) for v in found.values())
+
+
+def test_a_grown_index_hashes_only_its_new_vectors_and_groups_as_before(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.neighbours as near
+    from index.store import DIGESTS
+
+    sentences, vectors = corpus(400)
+    heading = np.array([s.heading for s in sentences])
+    old = near.digests_of(vectors[:300])
+    grown = near.digests_of(vectors, old)
+    assert np.array_equal(grown, near.digests_of(vectors))
+    hashed: list[int] = []
+    real = near.hashlib.blake2b
+    monkeypatch.setattr(near.hashlib, "blake2b", lambda *a, **k: hashed.append(1) or real(*a, **k))
+    near.digests_of(vectors, grown[:300])
+    assert len(hashed) == 100  # the rows after the known ones only
+    assert near.copies(heading, vectors, grown) == near.copies(heading, vectors)
+    # the grouping is by identity: the copies the corpus made share a group, a changed byte splits it
+    reps, members = near.copies(heading, vectors)
+    assert sum(len(m) for m in members) == int((~heading).sum()) and reps == [m[0] for m in members]
+    changed = vectors.copy()
+    big = max(members, key=len)
+    changed[big[-1], 0] = np.nextafter(changed[big[-1], 0], np.float32(2))
+    assert len(near.copies(heading, changed)[0]) == len(reps) + 1
+    # a build saves them; the server reads them back (the next growth's)
+    settings = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "index")
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    data = read_folder(settings.index_dir)
+    assert (settings.index_dir / DIGESTS).is_file()
+    assert np.array_equal(data.digests, near.digests_of(data.sentence_vectors))
