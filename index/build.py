@@ -181,13 +181,11 @@ def pieces_from(data: IndexData) -> dict[str, Reused]:
     found: dict[str, Reused] = {}
     # each article's rows from the columns (a pass over every sentence per article was quadratic: most
     # of a +100 build at 10,000 articles)
-    passage_bounds = np.searchsorted(data.passages.doc, np.arange(len(data.articles) + 1))
-    for k, (doc_id, article) in enumerate(data.articles.items()):
+    for doc_id, article in data.articles.items():
         recorded = data.manifest.article_hashes.get(doc_id)
         if recorded != article.sha256 or hashlib.sha256(article.text.encode("utf-8")).hexdigest() != recorded:
             continue
-        found[article.sha256] = Reused(article, data.sentences.of_article(doc_id),
-                                       range(int(passage_bounds[k]), int(passage_bounds[k + 1])))
+        found[article.sha256] = Reused(article, data.sentences.of_article(doc_id), data.passages.of_article(doc_id))
     return found
 
 

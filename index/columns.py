@@ -77,11 +77,35 @@ class _Rows(Sequence[T]):
     __hash__ = None  # type: ignore[assignment]
 
 
-class SentenceTable(_Rows[Sentence]):
+class _ByArticle(_Rows[T]):
+    """Rows grouped by article (the store refuses a doc column that ever decreases): an article's rows
+    are one range, found by bisection."""
+
+    doc_ids: list[str]
+    doc: np.ndarray
+
+    def _group(self, number: Mapping[str, int] | None) -> None:
+        self._bounds = np.searchsorted(self.doc, np.arange(len(self.doc_ids) + 1))  # article k: [b[k], b[k+1])
+        self._number = number if number is not None else {d: k for k, d in enumerate(self.doc_ids)}
+
+    def of_article(self, doc_id: str) -> range:
+        """An article's rows, in text order (empty for an unknown article)."""
+        k = self._number.get(doc_id)
+        return range(0) if k is None else range(int(self._bounds[k]), int(self._bounds[k + 1]))
+
+    def of_articles(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """The rows of these articles, in row order (unknown ids have none)."""
+        ranges = [self.of_article(d) for d in doc_ids]
+        return np.sort(np.concatenate([np.arange(r.start, r.stop) for r in ranges])) if ranges else \
+            np.zeros(0, dtype=np.int64)
+
+
+class SentenceTable(_ByArticle[Sentence]):
     """The index's sentences: article number, start, end, heading and block per row; the text of row i
     sliced from its article when asked for."""
 
-    def __init__(self, doc_ids: list[str], articles: Mapping[str, Article], columns: Mapping[str, np.ndarray]) -> None:
+    def __init__(self, doc_ids: list[str], articles: Mapping[str, Article], columns: Mapping[str, np.ndarray],
+                 number: Mapping[str, int] | None = None) -> None:
         self.doc_ids = doc_ids
         self.articles = articles
         self.doc, self.start, self.end = columns["s_doc"], columns["s_start"], columns["s_end"]
@@ -89,17 +113,11 @@ class SentenceTable(_Rows[Sentence]):
         # each sentence's place in its article, the sentence before it there (-1: none), and the first
         # passage holding it (-1: none)
         self.position, self.previous, self.home = columns["s_position"], columns["s_previous"], columns["s_home"]
-        self._bounds = np.searchsorted(self.doc, np.arange(len(doc_ids) + 1))  # rows of article k: [b[k], b[k+1])
-        self._number = {d: k for k, d in enumerate(doc_ids)}
+        self._group(number)
         self._keep()
 
     def __len__(self) -> int:
         return len(self.doc)
-
-    def of_article(self, doc_id: str) -> range:
-        """The rows of an article's sentences, in text order (empty for an unknown article)."""
-        k = self._number.get(doc_id)
-        return range(0) if k is None else range(int(self._bounds[k]), int(self._bounds[k + 1]))
 
     def find(self, doc_id: str, start: int) -> int | None:
         """The row of the article's sentence starting at `start`, if there is one."""
@@ -114,23 +132,19 @@ class SentenceTable(_Rows[Sentence]):
                         int(self.block[i]))
 
 
-class PassageTable(_Rows[Passage]):
+class PassageTable(_ByArticle[Passage]):
     """The index's passages: article number, start, end and first and last sentence per row."""
 
-    def __init__(self, doc_ids: list[str], articles: Mapping[str, Article], columns: Mapping[str, np.ndarray]) -> None:
+    def __init__(self, doc_ids: list[str], articles: Mapping[str, Article], columns: Mapping[str, np.ndarray],
+                 number: Mapping[str, int] | None = None) -> None:
         self.doc_ids = doc_ids
         self.articles = articles
         self.doc, self.start, self.end = columns["p_doc"], columns["p_start"], columns["p_end"]
         self.first, self.last = columns["p_first"], columns["p_last"]
-        self._number = {d: k for k, d in enumerate(doc_ids)}
+        self._group(number)
 
     def __len__(self) -> int:
         return len(self.doc)
-
-    def of_articles(self, doc_ids: Iterable[str]) -> np.ndarray:
-        """The rows of the passages of these articles, in row order (unknown ids have none)."""
-        wanted = [self._number[d] for d in doc_ids if d in self._number]
-        return np.flatnonzero(np.isin(self.doc, wanted)) if wanted else np.zeros(0, dtype=np.int64)
 
     def _row(self, i: int) -> Passage:
         doc_id = self.doc_ids[self.doc[i]]
@@ -154,7 +168,8 @@ class Spans(_Rows[tuple[int, int]]):
 
 def tables(articles: Mapping[str, Article], columns: Mapping[str, np.ndarray]) -> tuple[SentenceTable, PassageTable]:
     doc_ids = list(articles)
-    return SentenceTable(doc_ids, articles, columns), PassageTable(doc_ids, articles, columns)
+    number = {d: k for k, d in enumerate(doc_ids)}
+    return SentenceTable(doc_ids, articles, columns, number), PassageTable(doc_ids, articles, columns, number)
 
 
 def tabulate(articles: Mapping[str, Article], sentences: Sequence[Sentence],
