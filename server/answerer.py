@@ -256,7 +256,7 @@ class Answerer:
             question, ranked, weights, options.collapse_duplicates, prepared.said, prepared.answer_type.labels, keep)
         # a question that leans on the last turn, resolved with it or not ("which other countries did the
         # same?"), has the last answer's neighbourhood among its candidates, which its words match anyway
-        leans = resolution.used or bool(prepared.context) and dependence(prepared.question)[0] != "none"
+        leans = resolution.used or bool(prepared.context) and resolution.leans
         if quotes and evidence and leans and options.typed_followups and \
                 not self.history.states_type(prepared, quotes[0]):
             # The quote does not state the kind of fact the follow-up asks for. That is the type evidence the

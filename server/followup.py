@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from index.text import ALIASES, STOPWORDS, fold, terms
@@ -68,6 +68,7 @@ class Resolution:
     unresolved: str | None = None
     reference: str | None = None  # the words that point back ("that", "why not", "and India")
     focus: str = ""  # what the conversation is about at this turn, carried to the next follow-up
+    leans: bool = False  # it leans on a turn before (any level of `dependence`), whether or not resolved with it
 
 
 @dataclass(frozen=True)
@@ -350,10 +351,12 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
         previous = Resolution(asked, focus=_core(asked))
     if level == "none":
         return alone
+    leaning = replace(alone, leans=True)
     if previous.unresolved is not None:  # the turn before leaned on nothing: there is nothing to carry
-        return Resolution(question, False, reference, reference, _core(question)) if level == "strong" else alone
+        return Resolution(question, False, reference, reference, _core(question), True) if level == "strong" \
+            else leaning
     if level == "weak" and not _overlaps(question, last, previous):
-        return alone  # points back, but to nothing of the last turn: a new subject
+        return leaning  # points back, but to nothing of the last turn: a new subject
     tokens = _tokens(question)
     own = [t for t in tokens if t.content]
     opened = _opener(tokens)
@@ -365,9 +368,9 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     else:
         found = _substitute(question, previous, last, carried)
         if found is None:  # a "he" or "she" with no one to be
-            return Resolution(question, False, reference, reference, _core(question))
+            return Resolution(question, False, reference, reference, _core(question), True)
         standalone, focus = found
-    return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus)
+    return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus, True)
 
 
 def resolve_history(question: str, history: Sequence[Turn]) -> Resolution:
