@@ -62,6 +62,7 @@ class Options:
     abstain: bool = True
     learned_ranker: bool = True  # off: the hand-set weights of server.extract.Weights
     off: frozenset[str] = frozenset()  # ranker features switched off (held at their training mean)
+    other_than_said: bool = True  # "another ...?", "what else ...?" is not answered with the last answer's sentences
     typed_followups: bool = True  # a follow-up asking for a kind of fact is answered only by a quote stating one
 
 
@@ -236,6 +237,9 @@ class Answerer:
         ranked = bylines + ranked
         if prepared.only:  # "ask this article": the corpus-wide nearest sentences are kept to it too
             ranked = [c for c in ranked if self.index.sentences[c.sentence].doc_id in prepared.only]
+        if resolution.other and prepared.said and options.other_than_said:
+            # "another", "what else": what the last answer quoted is what the question sets aside
+            ranked = [c for c in ranked if c.sentence not in prepared.said] or ranked
         # A follow-up's carried words match the last answer's neighbourhood whatever it asks: what it
         # adds of its own ("how much cargo ... each year") must be in the answer for it to count as found.
         own = {t: self.idf.get(t, self.default_idf) for t in terms(prepared.question)} if resolution.used else {}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from index.text import ALIASES, STOPWORDS, fold, terms
+from server.qtype import PERSON_ROLES
 
 __all__ = ["Turn", "Resolution", "resolve", "resolve_history", "dependence"]
 
@@ -25,9 +26,11 @@ PERSONAL = frozenset("he him his himself she her hers herself".split())  # a per
 PLURAL = frozenset("they them their theirs themselves".split())  # people or things: the focus
 NEUTER = frozenset("it its itself this that these those there then such same".split())
 REFERRING = PERSONAL | PLURAL | NEUTER
+REFLEXIVE = frozenset("himself herself themselves itself".split())
 DEMONSTRATIVE = frozenset("this that these those such".split())
 # Words whose sense is relative to something already said: the other one, the same thing, as well.
-RELATIVE = frozenset("other others same else too either instead again".split())
+RELATIVE = frozenset("other others another same else too either instead again".split())
+OTHER = frozenset("other others another else instead".split())  # not what was said: something besides it
 POSSESSIVE = frozenset("their theirs his her hers its".split())
 BE = frozenset("is are was were be been being isn aren wasn weren".split())
 AUX = frozenset("is are was were has have had does do did will would can could should may might must shall "
@@ -69,6 +72,8 @@ class Resolution:
     reference: str | None = None  # the words that point back ("that", "why not", "and India")
     focus: str = ""  # what the conversation is about at this turn, carried to the next follow-up
     leans: bool = False  # it leans on a turn before (any level of `dependence`), whether or not resolved with it
+    # it asks for something other than what the last answer said ("was there another turning point?")
+    other: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class _Token:
     start: int
     end: int
     content: bool  # a content word of the question (not a stop word, wh-word or auxiliary)
+    aside: bool = False  # an opening "OK," or "Fine,": a reply to the last answer, not part of the question
 
 
 WORD = re.compile(r"[^\W_]+(?:[-’'][^\W_]+)*")  # keeps "Su-35" and "Moscow's" whole, unlike TOKEN
@@ -93,8 +99,19 @@ def _tokens(question: str) -> list[_Token]:
         if negated:
             f = "n't" if f in ("didn", "don", "doesn", "isn", "aren", "wasn", "weren", "hasn", "haven", "hadn",
                                "won", "wouldn", "can", "couldn", "shouldn") else f
-        found.append(_Token(m.group(0), f, m.start(), m.end(), _content(f) and not (not found and f in FILLERS)))
+        opening = not found and (f in FILLERS or _interjection(question, m.end()))
+        found.append(_Token(m.group(0), f, m.start(), m.end(), _content(f) and not opening, opening))
     return found
+
+
+AFTER_COMMA = re.compile(r"\s*,\s*([^\W_]+)")
+
+
+def _interjection(question: str, end: int) -> bool:
+    """The question's first word, set off by a comma before its wh-word or auxiliary ("Fine, why do they
+    need one?", "Interesting, and when?"): a reply to the last answer, not what is asked about."""
+    m = AFTER_COMMA.match(question, end)
+    return m is not None and fold(m.group(1)) in WH | AUX | {"and", "but", "so"}
 
 
 def _content(word: str) -> bool:
@@ -103,10 +120,11 @@ def _content(word: str) -> bool:
 
 def _opener(tokens: list[_Token]) -> int:
     """How many tokens an opening "and" / "what about" takes (0 when there is none)."""
-    words = [t.fold for t in tokens]
+    aside = 1 if tokens and tokens[0].aside else 0
+    words = [t.fold for t in tokens[aside:]]
     for opener in OPENERS:
         if tuple(words[:len(opener)]) == opener:
-            return len(opener)
+            return aside + len(opener)
     return 0
 
 
@@ -133,7 +151,10 @@ def _pointing(tokens: list[_Token]) -> list[tuple[int, bool]]:
             continue
         if t.fold == "that" and before and tokens[i - 1].content:
             continue  # "the deal that ...", "said that ...": a relative or complement clause
-        found.append((i, any(u.content and not _asked(tokens, j) for j, u in enumerate(tokens[:i]))))
+        antecedent = any(u.content and not _asked(tokens, j) for j, u in enumerate(tokens[:i]))
+        if antecedent and t.fold in REFLEXIVE:
+            continue  # "do Russia and Iran present themselves as ...": bound inside its own clause
+        found.append((i, antecedent))
     return found
 
 
@@ -315,8 +336,28 @@ def _people(question: str, prev: Resolution, last: Turn) -> list[str]:
     mine = {fold(n) for n in _names(question)}
     # "Who said so?" -> "Lavrov ...", then "why did he?": the person the answer named comes first
     people = [text for label, text in last.answered if label == "PERSON"]
-    names = [n for n in dict.fromkeys(people + _names(prev.question)) if fold(n) not in mine]
-    return [n for n in names if not any(c.isdigit() for c in n)]
+    # the person the last question asked about by their office ("the name of the Russian ambassador ...?"
+    # then "why was he summoned?"); a country or its people ("Russian") is never a "he"
+    office = _office(prev.question)
+    names = [n for n in dict.fromkeys(people + ([office] if office else []) + _names(prev.question))
+             if fold(n) not in mine]
+    return [n for n in names if not any(c.isdigit() for c in n) and not _country(n)]
+
+
+def _office(question: str) -> str | None:
+    """The person a question names by office, with the words before it that say which ("the Russian
+    ambassador"), or None."""
+    tokens = _tokens(question)
+    for i, t in enumerate(tokens):
+        if t.fold in PERSON_ROLES and not t.text[:1].isupper():
+            j = i
+            while j > 1 and tokens[j - 1].text[:1].isupper():
+                j -= 1
+            if j > 0 and tokens[j - 1].fold in ("the", "a", "an"):
+                j -= 1
+            phrase = question[tokens[j].start:t.end]
+            return phrase if tokens[j].fold in ("the", "a", "an") else "the " + phrase  # "which minister"
+    return None
 
 
 def _overlaps(question: str, previous: Turn, prev: Resolution) -> bool:
@@ -328,6 +369,23 @@ def _overlaps(question: str, previous: Turn, prev: Resolution) -> bool:
     for quote in previous.quotes:
         before.update(terms(quote))
     return bool(own & before)
+
+
+def _restates(question: str, last: Turn, prev: Resolution) -> bool:
+    """Every name the question has was said in the last turn (its question or the quotes it got) and it
+    has at most THIN words of its own beside them ("How did Iran react?", "Why does Tehran care so
+    much?"): it asks more about what was just said. A new subject brings words of its own."""
+    names = _names(question)
+    if not names:
+        return False
+    said = set(terms(prev.question)).union(*(terms(q) for q in last.quotes))
+    named = {t for n in names for t in terms(n)}
+    if not named or not named <= said:
+        return False
+    name_words = {t.fold for n in names for t in _tokens(n)}
+    # "how long", "so much": degree words, not a subject of the question's own
+    own = [t for t in _tokens(question) if t.content and t.fold not in name_words and t.fold not in WH_COMPLEMENTS]
+    return len(own) <= THIN
 
 
 SPACE = re.compile(r"\s+")
@@ -349,6 +407,8 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     if previous is None:
         asked = SPACE.sub(" ", last.question).strip()
         previous = Resolution(asked, focus=_core(asked))
+    if level == "none" and _restates(question, last, previous):
+        level = "weak"  # asks more about what was just said ("How did Iran react?")
     if level == "none":
         return alone
     leaning = replace(alone, leans=True)
@@ -361,6 +421,8 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     own = [t for t in tokens if t.content]
     opened = _opener(tokens)
     carried = _carried(previous, last)
+    if not own and any(t.fold in PERSONAL for t in tokens) and not _people(question, previous, last):
+        return Resolution(question, False, reference, reference, _core(question), True)  # "what did he say?"
     if not own:
         standalone, focus = _bare_wh(question, previous, carried)
     elif opened:
@@ -370,7 +432,8 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
         if found is None:  # a "he" or "she" with no one to be
             return Resolution(question, False, reference, reference, _core(question), True)
         standalone, focus = found
-    return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus, True)
+    other = any(t.fold in OTHER for t in tokens)
+    return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus, True, other)
 
 
 def resolve_history(question: str, history: Sequence[Turn]) -> Resolution:

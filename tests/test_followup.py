@@ -247,3 +247,61 @@ def test_a_leaning_question_the_history_did_not_resolve_is_type_checked_too(answ
     # a full question on another subject asked after them is not held to it
     switch = _then(answerer, first, "Which country's weapons did Russia find useful after Western sanctions?")
     assert not switch.history_used
+
+
+def test_a_question_that_only_names_what_was_just_said_asks_more_about_it() -> None:
+    last = Turn("When did Azerbaijan invade Nagorno-Karabakh?",
+                ("Iran views Armenia as a crucial ally. It therefore protested markedly, when Azerbaijan invaded.",))
+    for question in ("How did Iran react?", "Why does Tehran care so much?", "How long has Iran been under it?"):
+        found = resolve_history(question, [last])
+        assert found.used and "Azerbaijan invade Nagorno-Karabakh" in found.question, question
+    # a name the last turn did not say, or words of its own, make a question of its own
+    for question in ("How did Turkey react?", "How did Iran react to the new sanctions?"):
+        assert not resolve_history(question, [last]).used, question
+
+
+def test_an_opening_aside_is_not_what_the_question_is_about() -> None:
+    last = Turn("What is the new payment system called?", ("It links the two national card networks.",))
+    found = resolve_history("Fine, why do they need one at all?", [last])
+    assert found.used and "payment system" in found.question
+    assert resolve_history("OK, and India?", [Turn("What did Russia say about Iran?")]).question == \
+        "What did Russia say about India?"
+    # a name set off by a comma is still a name
+    assert dependence("Moscow, the capital, was it bombed?")[0] != "strong"
+
+
+def test_a_reflexive_pronoun_points_inside_its_own_question() -> None:
+    last = Turn("What keeps Russia and Iran together?", ("Animosity toward Washington.",))
+    question = "What kind of states do Russia and Iran present themselves as?"
+    assert dependence(question) == ("none", None)
+    assert not resolve_history(question, [last]).used
+    assert resolve_history("Do they see themselves as allies?", [last]).used  # "they" still points back
+
+
+def test_he_is_the_person_the_last_question_asked_about_by_office_never_a_country() -> None:
+    last = Turn("What is the name of the Russian ambassador Iran summoned over the Zangezur corridor?")
+    assert resolve_history("OK, why was he summoned?", [last]).question == \
+        "OK, why was the Russian ambassador summoned?"
+    assert resolve_history("Why did he go?", [Turn("Which minister visited Moscow?")]).question == \
+        "Why did the minister go?"
+    found = resolve_history("What did he say?", [Turn("How did Russian and Iranian media react?")])
+    assert not found.used and found.unresolved == "he"
+
+
+def test_another_or_else_is_not_answered_with_what_the_last_answer_said(answerer: Answerer) -> None:
+    first = "What was a major turning point in Iran-Russia relations?"
+    asked = answerer.ask(first)
+    history = (Exchange(first, tuple((q.doc_id, q.start, q.end) for q in asked.quotes)),)
+    prepared = answerer.prepare("Was there another turning point?", history=history)
+    said = set(prepared.said)
+    assert said and prepared.resolution is not None and prepared.resolution.other
+
+    def sentences(answer: Answer) -> set[int]:
+        return {i for i, s in enumerate(answerer.index.sentences) for q in answer.quotes
+                if q.doc_id == s.doc_id and q.start <= s.start and s.end <= q.end}
+
+    found = answerer.evaluate("Was there another turning point?", history=history).answer
+    loose = answerer.evaluate("Was there another turning point?", options=Options(other_than_said=False),
+                              history=history).answer
+    assert sentences(loose) & said  # without the rule the last answer's sentences come back
+    assert found.quotes and not sentences(found) & said
