@@ -282,6 +282,7 @@ class Answerer:
                         "total": ms(time.perf_counter() - started + batched)},
             resolved_question=question,
             history_used=resolution.used,
+            follows=resolution.follows,
             unresolved=resolution.unresolved,
         )
         return Evaluated(answer, evidence, hits)

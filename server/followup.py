@@ -74,6 +74,8 @@ class Resolution:
     leans: bool = False  # it leans on a turn before (any level of `dependence`), whether or not resolved with it
     # it asks for something other than what the last answer said ("was there another turning point?")
     other: bool = False
+    # the last turn's words were added in brackets, not woven in: `follows` is the question it was read after
+    follows: str | None = None
 
 
 @dataclass(frozen=True)
@@ -433,7 +435,12 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
             return Resolution(question, False, reference, reference, _core(question), True)
         standalone, focus = found
     other = any(t.fold in OTHER for t in tokens)
-    return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus, True, other)
+    # the carried words ride in brackets ("how far can they (the missiles ...) fly?"): a reader is better
+    # told which question this one was taken to follow than shown them
+    follows = None
+    if standalone.count("(") > question.count("("):
+        follows = previous.follows or previous.question[:1].upper() + previous.question[1:]
+    return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus, True, other, follows)
 
 
 def resolve_history(question: str, history: Sequence[Turn]) -> Resolution:

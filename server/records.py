@@ -80,3 +80,4 @@ class Answer:
     resolved_question: str = ""  # what was answered: the question made standalone with the history
     history_used: bool = False
     unresolved: str | None = None  # the words pointing back to a turn that was not given
+    follows: str | None = None  # the earlier question whose words resolved_question carries in brackets

@@ -190,6 +190,9 @@ class AskResponse(BaseModel):
     unresolved: str | None = Field(default=None, description="the words pointing back to an earlier turn that "
                                    "was not given ('that' in 'when was that?'); the answer then abstains: ask "
                                    "the question in full or send the history")
+    follows: str | None = Field(default=None, description="the earlier question this one was read as following, "
+                                "when `resolved_question` carries its words in brackets rather than in a sentence "
+                                "('how far can they (...) fly?'): what a page shows instead of the brackets")
 
 
 class ArticleSummary(BaseModel):

@@ -258,6 +258,13 @@ def test_a_follow_up_is_sent_with_the_conversation_and_answered_in_full(desktop:
     page.wait_for_timeout(400)
     shot(page, "desktop-follow-up")
 
+    # words carried over in brackets are not shown: the question it was read after is named instead
+    type_and_send(page, "When did things start to improve?")
+    third = page.locator(".exchange").nth(2)
+    expect(third.locator(".resolved")).to_have_text(
+        "Answering \u201cWhen did things start to improve?\u201d as a follow-up to \u201cWhy has Iran not received the "
+        "Su-35 jets?\u201d")
+
     # Asked with no conversation behind it, the page says it could not tell, not that the articles don't answer.
     page.goto(live_server + "/?q=" + quote("when was that?"))
     reply = page.locator(".exchange").last

@@ -305,3 +305,14 @@ def test_another_or_else_is_not_answered_with_what_the_last_answer_said(answerer
                               history=history).answer
     assert sentences(loose) & said  # without the rule the last answer's sentences come back
     assert found.quotes and not sentences(found) & said
+
+
+def test_a_resolution_with_words_in_brackets_names_the_question_it_follows() -> None:
+    jets = [Turn(JETS), Turn("Why not?")]
+    found = resolve_history("When did things start to improve?", jets)
+    assert "(" in found.question and found.follows == "Why has Iran not received the Su-35 jets?"
+    again = resolve_history("And why?", [*jets, Turn("When did things start to improve?")])
+    assert again.follows == found.follows  # a chain names the question whose words it carries
+    # woven into a sentence, the resolution needs no note
+    assert resolve_history("Why not?", [Turn(JETS)]).follows is None
+    assert resolve_history("and India?", [Turn("What did Russia say about Iran?")]).follows is None

@@ -100,8 +100,12 @@
   function showAnswer(reply, data) {
     const parts = [];
     if (data.history_used) {
-      // what was answered, so a wrong reading of a follow-up shows at once
-      parts.push(el("p", { class: "resolved", text: "Answering: " + data.resolved_question }));
+      // what was answered, so a wrong reading of a follow-up shows at once; words carried over in
+      // brackets read stiffly, so the earlier question they came from is named instead
+      const text = data.follows
+        ? "Answering “" + data.question + "” as a follow-up to “" + data.follows + "”"
+        : "Answering: " + data.resolved_question;
+      parts.push(el("p", { class: "resolved", text: text }));
     }
     if (data.unresolved) {
       parts.push(el("p", { class: "abstain unresolved",
