@@ -63,6 +63,7 @@ class Options:
     learned_ranker: bool = True  # off: the hand-set weights of server.extract.Weights
     off: frozenset[str] = frozenset()  # ranker features switched off (held at their training mean)
     other_than_said: bool = True  # "another ...?", "what else ...?" is not answered with the last answer's sentences
+    typed_first: bool = True  # a typed follow-up's repeated first quote gives way to one stating the kind asked for
     typed_followups: bool = True  # a follow-up asking for a kind of fact is answered only by a quote stating one
 
 
@@ -261,6 +262,13 @@ class Answerer:
         # a question that leans on the last turn, resolved with it or not ("which other countries did the
         # same?"), has the last answer's neighbourhood among its candidates, which its words match anyway
         leans = resolution.used or bool(prepared.context) and resolution.leans
+        if quotes and leans and options.typed_followups and options.typed_first and prepared.said and \
+                set(self.history.covered(quotes[0].doc_id, *quotes[0].focus)) <= set(prepared.said) and \
+                not self.history.states_type(prepared, quotes[0]):
+            # the first quote only repeats the last answer, which the reader has: another chosen quote that
+            # states the kind of fact asked for answers ("since when ...?" -> the one with the year)
+            stating = next((q for q in quotes[1:] if self.history.states_type(prepared, q)), None)
+            quotes = [stating] + [q for q in quotes if q is not stating] if stating else quotes
         if quotes and evidence and leans and options.typed_followups and \
                 not self.history.states_type(prepared, quotes[0]):
             # The quote does not state the kind of fact the follow-up asks for. That is the type evidence the

@@ -316,3 +316,12 @@ def test_a_resolution_with_words_in_brackets_names_the_question_it_follows() -> 
     # woven into a sentence, the resolution needs no note
     assert resolve_history("Why not?", [Turn(JETS)]).follows is None
     assert resolve_history("and India?", [Turn("What did Russia say about Iran?")]).follows is None
+
+
+def test_a_typed_follow_up_whose_first_quote_repeats_the_last_answer_is_answered_by_one_stating_the_kind(
+        answerer: Answerer) -> None:
+    first = ("Before 2022, which side had the upper hand in relations between Russia and Iran?", "What changed that?")
+    found = _then(answerer, first, "Since when had Moscow held that advantage?")
+    before = _then(answerer, first, "Since when had Moscow held that advantage?", Options(typed_first=False))
+    assert before.abstained  # the repeated sentence led, and it names no date the question lacks
+    assert not found.abstained and "2000" in found.quotes[0].text
