@@ -20,6 +20,7 @@ from server.question import Query
 from server.records import Exchange, Quote
 from server.sentence_view import SentenceViews
 
+QUANTITIES = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 MAX_HISTORY = 10  # earlier turns a question may lean on (the client sends them back)
 
 
@@ -100,6 +101,8 @@ class History:
         if not query.answer_type.labels:
             return True
         asked, ids = fold(query.resolved), self.covered(quote.doc_id, quote.start, quote.end)
-        head = query.answer_type.head
+        # a figure sits beside the noun it counts or measures ("how much cargo"); a name need not repeat the
+        # noun that describes it ("which commander ...?" -> "General Behrouz Esbati")
+        head = query.answer_type.head if query.answer_type.labels & QUANTITIES else None
         return any(type_match(query, self.views[i].entities, asked) > 0 for i in ids) and (
             head is None or any(head_named(head, self.views[i]) > 0 for i in ids))

@@ -325,3 +325,12 @@ def test_a_typed_follow_up_whose_first_quote_repeats_the_last_answer_is_answered
     before = _then(answerer, first, "Since when had Moscow held that advantage?", Options(typed_first=False))
     assert before.abstained  # the repeated sentence led, and it names no date the question lacks
     assert not found.abstained and "2000" in found.quotes[0].text
+
+
+def test_a_follow_up_asking_for_a_person_by_role_is_answered_by_a_name_without_the_role_word(
+        answerer: Answerer) -> None:
+    # "which commander ...?" is answered by "General Behrouz Esbati": a name need not repeat the noun that
+    # describes it, as a figure must sit beside the noun it counts (the cargo test above)
+    first = "What did Russian troops do when Israeli planes bombed Iranian installations in Syria?"
+    found = _then(answerer, first, "Which Iranian commander accused Moscow over those strikes?")
+    assert found.history_used and not found.abstained and "Esbati" in found.quotes[0].text
