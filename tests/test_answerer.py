@@ -306,3 +306,18 @@ def test_a_followup_whose_quote_lacks_the_kind_of_fact_asked_is_withheld_with_lo
     answer = answerer.ask(followup, history=history)
     assert answer.history_used and answer.abstained and not answer.quotes
     assert answer.confidence < answerer.settings.abstain_threshold <= unchecked.confidence
+
+
+def test_a_model_designation_is_a_product_where_the_tagger_saw_none() -> None:
+    from server.sentence_view import designated
+    found = designated((("ORG", "ming pao"),), "The bulk could be from the Fateh-110 series, not the S-400 or Su-35.")
+    assert ("PRODUCT", "fateh-110") in found and ("PRODUCT", "s-400") in found and ("PRODUCT", "su-35") in found
+    # one the tagger found is kept as it is; a year range or a plain hyphenated word is no designation
+    tagged = (("PRODUCT", "su-35 fighter jets"),)
+    assert designated(tagged, "Su-35 fighter jets") == tagged
+    assert designated((), "In 2019-2020 the well-known pro-Western side lost.") == ()
+
+
+def test_which_missiles_is_answered_by_the_sentence_naming_one(answerer: Answerer) -> None:
+    found = answerer.ask("Which missiles might Iran have sent to Russia, according to the Ming Pao article?")
+    assert not found.abstained and "Fateh-110" in found.quotes[0].text
