@@ -1,5 +1,6 @@
-"""`python -m index build [--articles DIR] [--out DIR] [--encoder model|hash] [--step N]`: build the index
-with progress and a summary (with --step, the new articles N at a time: index.steps);
+"""`python -m index build [--articles DIR] [--out DIR] [--encoder model|hash] [--step N] [--rehash]`: build the
+index with progress and a summary (with --step, the new articles N at a time: index.steps; with --rehash,
+every article file read and the previous index verified in full);
 `python -m index verify [--out DIR]`: hash every file of an index against its manifest."""
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
                            help="add the articles not yet indexed N at a time, each step an incremental build "
                            "swapped in when done: bounded memory for a large archive, and an interrupted build "
                            "resumes after the last finished step")
+    build_cmd.add_argument("--rehash", action="store_true",
+                           help="read every article file and verify every file of the previous index in full "
+                           "(by default a text file whose size and modification time are unchanged since "
+                           "the last build is not read again)")
     verify_cmd = sub.add_parser("verify", help="hash every file of an index folder against its manifest")
     verify_cmd.add_argument("--out", type=Path, help="index folder to check (default: VERBATIM_INDEX_DIR)")
     args = parser.parse_args(argv)
@@ -62,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             report = build_in_steps(Settings(), args.step, args.articles, args.out, embedder=embedder,
                                     progress=not args.quiet)
         else:
-            report = build(Settings(), args.articles, args.out, embedder=embedder, progress=not args.quiet)
+            report = build(Settings(), args.articles, args.out, embedder=embedder, progress=not args.quiet,
+                           rehash=args.rehash)
         print(report.summary())
         return 0
 

@@ -24,8 +24,9 @@ import numpy as np
 from index.ann import MATCH_CONTEXT, AnnSpec, build_ann, choose, match_vectors, previous_spec
 from index.annotate import Annotation
 from index.columns import Chained, article_layout, spans_arrays, tables
+from index.lexical_index import COUNTS as BM25_COUNTS
 from index.lexical_index import FILE as PASSAGE_TERMS
-from index.lexical_index import PassageTerms, bm25_of
+from index.lexical_index import PassageTerms, bm25_counted, fits
 from index.neighbours import digests_of, neighbours_of
 from index.records import Article, Passage, Sentence, Skipped
 from index.segments import SEGMENT_ROWS, Rows, segment_files, segment_name
@@ -142,6 +143,18 @@ def saved_terms(previous_dir: Path, previous: IndexData) -> PassageTerms:
     return PassageTerms.of(bm25_terms(previous.passages, previous.articles))
 
 
+def saved_counts(previous_dir: Path, previous: IndexData) -> tuple[Any, np.ndarray] | None:
+    """The previous index's BM25 with its entries' saved counts, for bm25_counted to merge into; None
+    when they were not saved or do not fit (BM25 is then made over every passage, as before)."""
+    path = resolve(previous_dir) / BM25_COUNTS
+    try:
+        counts = np.load(path, mmap_mode="r") if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return (previous.bm25, counts) if counts is not None and fits(previous.bm25, counts, len(previous.passages)) \
+        else None
+
+
 def grown(previous: IndexData, previous_dir: Path, reused: Sequence[Reused], new: Sequence[Any],
           manifest: Manifest, skipped: list[Skipped], dim: int, flat_below: int, staging: Path,
           ivf_from: int | None = None) -> IndexData:
@@ -182,6 +195,7 @@ def grown(previous: IndexData, previous_dir: Path, reused: Sequence[Reused], new
     sentence_ann = grown_ann(match, sentence_spec, previous.sentence_ann, kinds.get("sentences"), base_s)
     lexicon = grow(previous.lexicon, (s.text for s in sentences), (p.text for p in passages))
     passage_terms = saved_terms(previous_dir, previous).extended(bm25_terms(passages, articles))
+    bm25, bm25_counts = bm25_counted(passage_terms, saved_counts(previous_dir, previous))
     fresh = np.arange(len(s_table)) >= base_s
     graph = sentence_ann if sentence_spec.kind != "flat" else None
     # the old rows' digests as the previous index saved them (an older one's hashed once, here)
@@ -193,5 +207,5 @@ def grown(previous: IndexData, previous_dir: Path, reused: Sequence[Reused], new
     notes: list[Annotation] = [a for piece in new for a in piece.annotations or []]
     manifest = replace(manifest, ann={"passages": passage_spec.record(), "sentences": sentence_spec.record()})
     return IndexData(manifest, articles, s_table, p_table, passage_vectors, sentence_vectors, context_vectors,
-                     faiss_index, bm25_of(passage_terms), near, skipped, lexicon,
-                     Chained(previous.annotations, notes), sentence_ann, match, passage_terms, digests)
+                     faiss_index, bm25, near, skipped, lexicon, Chained(previous.annotations, notes), sentence_ann,
+                     match, passage_terms, digests, bm25_counts=bm25_counts)

@@ -7,7 +7,7 @@ import hashlib
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,8 @@ from index.encoder import Encoder
 from index.errors import IndexMismatch, IndexWriteFailed, NoUsableArticles, VerbatimError
 from index.hash_encoder import KIND as HASH_KIND
 from index.integrity import linked_sums, record_stats
-from index.lexical_index import PassageTerms, bm25_of
-from index.load import Corpus, load_folder
+from index.lexical_index import PassageTerms, bm25_counted
+from index.load import Corpus, FileStat, load_folder
 from index.neighbours import digests_of, neighbours_of
 from index.onnx_encoder import ENCODER_DIR
 from index.provision import Plan, copy_files
@@ -43,10 +43,12 @@ from index.store import (
     folder_size,
     now_iso,
     read_folder,
+    verify,
     write_folder,
 )
 from index.swap import remove_stale, resolve, staging_for, swap_in
 from index.text import grow, lexical_version, lexicon
+from index.texts import with_meta
 from index.vectorise import encode_articles
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
@@ -149,8 +151,16 @@ def texts_of(work: tuple[Article, list[Sentence], list[Passage]]) -> tuple[list[
                                                                    for p in passages]
 
 
+def known_files(reused: Iterable[Reused], sources: dict[str, FileStat] | None) -> dict[str, tuple[FileStat, Article]]:
+    """File name -> (the size and mtime its file had when read, the article) of the previous index's
+    articles whose text hashes to what its manifest records (pieces_from) and whose file's were
+    recorded: what index.load.load_folder need not read again."""
+    return {r.article.filename: (sources[r.article.doc_id], r.article) for r in reused
+            if sources and r.article.doc_id in sources}
+
+
 def reusable(previous: Path, settings: Settings, model: str, source: str,
-             warnings: list[str]) -> IndexData | None:
+             warnings: list[str], rehash: bool = False) -> IndexData | None:
     """The previous index if it is intact (every checksum verified) and was built the same way (model
     and its contents, pipeline, chunking), else None. It may be of an older format (from
     OLDEST_REUSABLE on): its vectors are reused and what the format added is computed anew. A damaged
@@ -159,6 +169,8 @@ def reusable(previous: Path, settings: Settings, model: str, source: str,
         return None
     try:
         data = read_folder(previous, older=True, growable=True)  # its FAISS indexes grow into the new one
+        if rehash:
+            verify(resolve(previous), data.manifest, full=True)
     except IndexMismatch:
         return None
     except VerbatimError as exc:
@@ -271,6 +283,7 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
     manifest = replace(manifest, ann={"passages": passage_spec.record(), "sentences": sentence_spec.record()})
     articles = {p.article.doc_id: p.article for p in pieces}
     passage_terms = PassageTerms.of(bm25_terms(passages, articles))
+    bm25, counts = bm25_counted(passage_terms)
     annotations = [a for piece in pieces for a in piece.annotations or []]
     fresh, kept = None, None
     if previous is not None:
@@ -281,8 +294,8 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
                          len(sentences))
     s_table, p_table = tabulate(articles, sentences, passages)
     return IndexData(manifest, articles, s_table, p_table, passage_vectors, sentence_vectors, context_vectors,
-                     faiss_index, bm25_of(passage_terms), near, skipped, lex, annotations, sentence_ann, match,
-                     passage_terms, digests)
+                     faiss_index, bm25, near, skipped, lex, annotations, sentence_ann, match, passage_terms, digests,
+                     bm25_counts=counts)
 
 
 def carried_over(pieces: list[Piece], previous: Neighbours,
@@ -314,28 +327,37 @@ def build(
     progress: bool = True,
     say: Callable[[str], None] = print,
     corpus: Corpus | None = None,
+    rehash: bool = False,
 ) -> BuildReport:
     """Index `articles_dir` into `out`. The previous index at `out` stays intact until the new one is
     complete, and articles whose text did not change reuse its vectors. `embedder`: an ONNX encoder whose
     files the index stores, the sentence-transformers model to export, or another Encoder (stored as its
     `kind`, nothing exported); None exports the settings' model, or reuses the previous index's export.
     `corpus`: the articles of `articles_dir` to index, already read (a step of index.steps); None reads
-    them all."""
+    them, but a text file whose size and mtime are those the previous index recorded (its article taken
+    from there: index.load.load_folder). `rehash`: read every file, and verify every file of the previous
+    index in full."""
     from tqdm import tqdm
 
     started = time.perf_counter()
     articles_dir = articles_dir or settings.articles_dir
     out = out or settings.index_dir
-    corpus = corpus if corpus is not None else load_folder(articles_dir, settings.max_article_mb)
-    warnings = list(corpus.warnings)
+    if corpus is None and not articles_dir.is_dir():
+        load_folder(articles_dir)  # the error that names what is wrong, before the previous index is read
+    warnings: list[str] = []
     removed_stale = remove_stale(out)
     if removed_stale:
         warnings.append(f"removed what killed builds left: {', '.join(sorted(removed_stale))}")
+    plan = Plan.of(embedder, settings)
+    previous = reusable(out, settings, plan.name, plan.source, warnings, rehash)
+    old = pieces_from(previous) if previous else {}
+    if corpus is None:
+        corpus = load_folder(articles_dir, settings.max_article_mb,
+                             None if rehash or previous is None else known_files(old.values(), previous.sources))
+    warnings = list(corpus.warnings) + warnings
     if not corpus.articles:
         reasons = "; ".join(f"{s.filename}: {s.reason}" for s in corpus.skipped) or "no .txt, .md or .html files"
         raise NoUsableArticles(f"No usable article in {articles_dir} ({reasons}). Add article files and retry.")
-    plan = Plan.of(embedder, settings)
-    previous = reusable(out, settings, plan.name, plan.source, warnings)
     # the load-test mode replaces all model work: the spaCy annotation too (index.rule_annotate)
     rules = plan.record()["kind"] == HASH_KIND
     annotator = RULES_KIND if rules else pipeline_version(settings.spacy_pipeline)
@@ -345,7 +367,6 @@ def build(
         checkpoint, dropped = Checkpoint.beside(out, f"{plan.name} {plan.source} {annotator}")
         if dropped:
             warnings.append("dropped an interrupted build's saved work made with another model or annotator")
-    old = pieces_from(previous) if previous else {}
     reused: list[Reused] = []
     todo: list[tuple[Article, list[Sentence], list[Passage]]] = []
     skipped = list(corpus.skipped)
@@ -354,7 +375,7 @@ def build(
         if reuse is not None and reuse.article.doc_id == article.doc_id:
             meta = Metadata(**{k: getattr(article.meta, k) or getattr(reuse.article.meta, k)
                                for k in ("title", "source", "author", "published")})
-            reused.append(replace(reuse, article=replace(article, meta=meta)))
+            reused.append(replace(reuse, article=with_meta(article, meta)))
             continue
         article, sentences, passages = process(article, settings)
         if not passages:
@@ -406,6 +427,7 @@ def build(
                             previous if previous is not None and any(p.origin >= 0 for p in pieces) else None,
                             settings.ann_ivf_from)
             carried = {}
+        data = replace(data, sources={d: corpus.stats[d] for d in data.articles if d in corpus.stats})
         write_folder(data, staging, lambda folder: copy_files(files, folder / ENCODER_DIR) if files else None,
                      carried)
         swap_in(staging, out)

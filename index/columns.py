@@ -248,10 +248,25 @@ class LazyLines(_Rows[Any]):
     most of the file as its own resident memory (669 MB after 61 questions). Read by pread, the pages
     stay in the page cache, shared and reclaimable, and the process holds only what it parsed."""
 
-    def __init__(self, path: Path, parse: Callable[[str], Any]) -> None:
+    def __init__(self, path: Path, parse: Callable[[str], Any], ends: np.ndarray | None = None) -> None:
+        """`ends`: the offset of each line's newline, when the writer saved them (checked against the file's
+        size); None finds them by reading the file."""
         self._parse = parse
         self._file = path.open("rb", buffering=0)  # kept open: the folder may be swapped out and removed
-        self._ends = _line_ends(self._file.fileno(), os.fstat(self._file.fileno()).st_size)
+        size = os.fstat(self._file.fileno()).st_size
+        if ends is None:
+            self._ends = _line_ends(self._file.fileno(), size)
+        else:
+            self._ends = np.asarray(ends)
+            if self._ends.ndim != 1 or self._ends.dtype != np.int64 or (len(self._ends) and (
+                    int(self._ends[-1]) != size - 1 or int(self._ends[0]) < 0 or np.any(np.diff(self._ends) <= 0))) \
+                    or (not len(self._ends) and size):
+                raise ValueError(f"the line ends saved for {path.name} do not fit its {size} bytes")
+
+    @property
+    def ends(self) -> np.ndarray:
+        """The offset of each line's newline (the last may be the file's size: a last line without one)."""
+        return self._ends
 
     def __len__(self) -> int:
         return len(self._ends)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import stat
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from index.errors import ArticlesNotFound
 from index.records import Article, Metadata, Skipped
+from index.texts import with_meta
 
 log = logging.getLogger(__name__)
 
@@ -21,21 +24,35 @@ METADATA_FILE = "metadata.jsonl"
 META_FIELDS = ("title", "source", "author", "published")
 
 
+FileStat = tuple[int, int]  # an article file's size in bytes and modification time in nanoseconds
+
+
 @dataclass(frozen=True)
 class Corpus:
     articles: list[Article]
     skipped: list[Skipped]
     warnings: list[str]
+    stats: dict[str, FileStat] = field(default_factory=dict)  # doc_id -> its file's, taken before it was read
+    unread: int = 0  # articles taken from `known` (load_folder) without reading their file
 
 
-def article_files(folder: Path) -> Iterator[Path]:
-    """Article files directly in `folder`, in a stable order (hidden files and metadata excluded)."""
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        suffix = path.suffix.lower()
-        if path.name.startswith(".") or path.name == METADATA_FILE or not path.is_file():
+def article_files(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """Article files directly in `folder` with their stat (a link's target's: one stat a file, which a
+    growth of a large archive compares instead of reading the file), in a stable order (hidden files,
+    metadata and dangling links excluded)."""
+    with os.scandir(folder) as found:
+        entries = sorted(found, key=lambda e: e.name)
+    for entry in entries:
+        suffix = os.path.splitext(entry.name)[1].lower()
+        if entry.name.startswith(".") or entry.name == METADATA_FILE or not (
+                suffix in TEXT_SUFFIXES or suffix in HTML_SUFFIXES):
             continue
-        if suffix in TEXT_SUFFIXES or suffix in HTML_SUFFIXES:
-            yield path
+        try:
+            st = entry.stat()
+        except OSError:  # a dangling link, or gone since the listing
+            continue
+        if stat.S_ISREG(st.st_mode):
+            yield Path(entry.path), st
 
 
 CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
@@ -148,8 +165,14 @@ def merge_meta(derived: Metadata, given: Metadata | None) -> Metadata:
     return Metadata(**{k: getattr(given, k) or getattr(derived, k) for k in META_FIELDS})
 
 
-def load_folder(folder: Path, max_article_mb: float = 20.0) -> Corpus:
-    """Every readable article in `folder`; unreadable files are listed in `skipped` with the reason."""
+def load_folder(folder: Path, max_article_mb: float = 20.0,
+                known: Mapping[str, tuple[FileStat, Article]] | None = None) -> Corpus:
+    """Every readable article in `folder`; unreadable files are listed in `skipped` with the reason.
+    `known`: file name -> (its size and mtime, the article read from it), a previous index's. A text
+    file (not HTML: its metadata comes out of the file) whose size and mtime in nanoseconds are still
+    those is not read again: its article is the known one, with metadata.jsonl's fields (as make and
+    rsync judge a file unchanged; an edit that keeps both is missed: `python -m index build --rehash`
+    reads every file). Such a file's one-time warnings (not UTF-8) were given when it was read."""
     if not folder.exists():
         raise ArticlesNotFound(f"Articles folder {folder} does not exist: pass --articles DIR with your articles.")
     if not folder.is_dir():
@@ -158,8 +181,20 @@ def load_folder(folder: Path, max_article_mb: float = 20.0) -> Corpus:
     articles: list[Article] = []
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
-    for path in article_files(folder):
-        article, skip, warning = read_article(path, int(max_article_mb * 1_000_000))
+    stats: dict[str, FileStat] = {}
+    unread = 0
+    max_bytes = int(max_article_mb * 1_000_000)
+    for path, st in article_files(folder):
+        now = (st.st_size, st.st_mtime_ns)
+        held = known.get(path.name) if known else None
+        if held is not None and held[0] == now and path.suffix.lower() in TEXT_SUFFIXES and \
+                st.st_size <= max_bytes and held[1].doc_id == path.stem and path.stem not in seen:
+            seen[path.stem] = path.name
+            stats[path.stem] = now
+            unread += 1
+            articles.append(with_meta(held[1], merge_meta(Metadata(), metadata.get(path.stem))))
+            continue
+        article, skip, warning = read_article(path, max_bytes)
         if warning:
             warnings.append(warning)
         if skip is not None:
@@ -170,5 +205,6 @@ def load_folder(folder: Path, max_article_mb: float = 20.0) -> Corpus:
             skipped.append(Skipped(path.name, f"same doc_id as {seen[article.doc_id]}; rename one of them"))
             continue
         seen[article.doc_id] = path.name
+        stats[article.doc_id] = now
         articles.append(replace(article, meta=merge_meta(article.meta, metadata.get(article.doc_id))))
-    return Corpus(articles=articles, skipped=skipped, warnings=warnings)
+    return Corpus(articles=articles, skipped=skipped, warnings=warnings, stats=stats, unread=unread)

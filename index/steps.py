@@ -74,7 +74,7 @@ def build_in_steps(settings: Settings, step: int, articles_dir: Path | None = No
     reports: list[BuildReport] = []
     with tqdm(total=new, desc="All steps", unit="article", disable=not progress or len(sets) < 2) as bar:
         for k, articles in enumerate(sets, start=1):
-            part = Corpus(articles, corpus.skipped, corpus.warnings)
+            part = Corpus(articles, corpus.skipped, corpus.warnings, corpus.stats)
             report = build(settings, articles_dir, out, embedder, progress, say, corpus=part)
             reports.append(report)
             bar.update(report.embedded)

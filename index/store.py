@@ -21,6 +21,7 @@ from index.annotate import Annotation
 from index.columns import Chained, LazyLines, PassageTable, SentenceTable, TermTable, tables, tabulate
 from index.errors import IndexCorrupt, IndexMismatch
 from index.integrity import MANIFEST, FileSums, checksums, problems, record_stats, sync_tree
+from index.lexical_index import COUNTS as BM25_COUNTS
 from index.lexical_index import FILE as PASSAGE_TERMS
 from index.lexical_index import PassageTerms
 from index.npz import load_npz
@@ -43,6 +44,7 @@ from index.texts import StoredArticle, TextFile, length, write_texts
 #    before it and its first passage), the sentences' terms as ids (terms.npz): no Python object per
 #    sentence in a server (index.columns); the articles' texts in texts.utf8, read when asked for (index.texts).
 FORMAT_VERSION = 9
+ANNOTATION_ENDS = "annotations.ends.npy"  # where each annotation line ends (since session 10; optional)
 DIGESTS = "copies.npy"  # the builder's: the sentence vectors' identity digests (since session 9; optional)
 OLDEST_REUSABLE = 5  # the builder reuses the vectors of an index this old (it has checksums to verify)
 
@@ -93,6 +95,12 @@ class IndexData:
     # the builder's: each sentence vector's identity digest (index.neighbours.digests_of), saved so that a
     # grown index hashes only its new rows; a server does not use it (None when never saved)
     digests: np.ndarray | None = None
+    # the builder's: doc_id -> its file's size and mtime (ns) when it was read (index.load.FileStat), saved
+    # in articles.jsonl so that a growth reads only new or changed files; a server does not read it (None)
+    sources: dict[str, tuple[int, int]] | None = None
+    # the builder's: each BM25 entry's term count (index.lexical_index.bm25_counted), saved so that a growth
+    # merges the new passages' entries into the old; read by index.append, not by read_folder (None)
+    bm25_counts: np.ndarray | None = None
 
 
 def _jsonl(path: Path, rows: list[Any]) -> None:
@@ -108,8 +116,12 @@ def _read_jsonl(path: Path) -> list[Any]:
 
 
 def _annotations(path: Path) -> LazyLines:
-    """The sentences' annotations, each parsed from its line (mapped from disk) when asked for."""
-    notes = LazyLines(path, lambda line: Annotation.from_row(json.loads(line)))
+    """The sentences' annotations, each parsed from its line (read from disk) when asked for; where each
+    line ends read from the offsets saved beside them (ANNOTATION_ENDS) when there are: finding them in
+    the file was 3 s of a server's start at 100,000 articles (800 MB read)."""
+    offsets = path.with_name(ANNOTATION_ENDS)
+    ends = np.load(offsets) if offsets.is_file() else None
+    notes = LazyLines(path, lambda line: Annotation.from_row(json.loads(line)), ends)
     if len(notes):  # a damaged file is refused at load, as an eagerly read one would be
         notes[0], notes[len(notes) - 1]  # noqa: B018
     return notes
@@ -137,15 +149,22 @@ def _save_vectors(folder: Path, name: str, array: Any) -> None:
 
 
 def _save_annotations(path: Path, notes: Sequence[Annotation]) -> None:
-    """One JSON line per sentence; a grown index's old lines (a Chained head read from the previous
-    index) are copied as bytes, not parsed and written again."""
+    """One JSON line per sentence, and where each line's newline is (ANNOTATION_ENDS); a grown index's
+    old lines (a Chained head read from the previous index) are copied as bytes, not parsed and written
+    again."""
+    head = np.zeros(0, dtype=np.int64)
+    lengths: list[int] = []
     with path.open("wb") as out:
         rest: Sequence[Annotation] = notes
         if isinstance(notes, Chained) and isinstance(notes.head, LazyLines):
             notes.head.write_to(out)
-            rest = notes.tail
+            head, rest = notes.head.ends, notes.tail
         for a in rest:
-            out.write((json.dumps(a.to_row(), ensure_ascii=False) + "\n").encode("utf-8"))
+            line = (json.dumps(a.to_row(), ensure_ascii=False) + "\n").encode("utf-8")
+            out.write(line)
+            lengths.append(len(line))
+    after = int(head[-1]) + 1 if len(head) else 0
+    np.save(path.with_name(ANNOTATION_ENDS), np.concatenate([head, after + np.cumsum(lengths, dtype=np.int64) - 1]))
 
 
 def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | None = None,
@@ -158,9 +177,13 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
 
     folder.mkdir(parents=True, exist_ok=True)
     ranges = write_texts(folder / TEXTS, data.articles.values())
+    sources = data.sources or {}
     _jsonl(folder / "articles.jsonl", [
-        {"doc_id": a.doc_id, "filename": a.filename, "sha256": a.sha256, **asdict(a.meta), "at": at, "bytes": size,
-         "chars": chars} for a, (at, size, chars) in zip(data.articles.values(), ranges, strict=True)
+        # the metadata's fields by name: dataclasses.asdict took 6 s a build at 100,000 articles
+        {"doc_id": a.doc_id, "filename": a.filename, "sha256": a.sha256, "title": a.meta.title,
+         "source": a.meta.source, "author": a.meta.author, "published": a.meta.published, "at": at, "bytes": size,
+         "chars": chars, **({"file": list(sources[a.doc_id])} if a.doc_id in sources else {})}
+        for a, (at, size, chars) in zip(data.articles.values(), ranges, strict=True)
     ])
     crash_point("articles-written")
     np.savez(folder / "spans.npz", **span_columns(data.sentences, data.passages))  # type: ignore[arg-type]
@@ -171,6 +194,8 @@ def write_folder(data: IndexData, folder: Path, also: Callable[[Path], None] | N
     if data.sentence_ann is not None:
         faiss.write_index(data.sentence_ann, str(folder / "sentences.faiss"))
     data.bm25.save(str(folder / "bm25"))
+    if data.bm25_counts is not None:
+        np.save(folder / BM25_COUNTS, data.bm25_counts)
     near = data.neighbours
     np.savez(folder / "neighbours.npz", starts=near.starts, ids=near.ids, sims=np.round(near.sims, 4))
     if data.match_vectors is not None:
@@ -211,6 +236,8 @@ def conforms(value: Any, hint: Any) -> bool:
         return True
     if origin in (typing.Union, types.UnionType):
         return any(conforms(value, a) for a in args)
+    if origin is dict and args == (str, str):  # article_hashes: 100,000 pairs in a large archive's manifest
+        return isinstance(value, dict) and all(type(k) is str and type(v) is str for k, v in value.items())
     if origin is dict:
         return isinstance(value, dict) and all(conforms(k, args[0]) and conforms(v, args[1])
                                                for k, v in value.items())
@@ -294,7 +321,8 @@ def read_folder(folder: Path, older: bool = False, growable: bool = False) -> In
     folder = resolve(folder)
     verify(folder, manifest)
     try:
-        articles = read_articles(folder)
+        sources: dict[str, tuple[int, int]] | None = {} if growable else None
+        articles = read_articles(folder, sources)
         sentences, passages = read_spans(folder, articles)
         # mapped, not read: a server touches the rows of the candidates it scores, not every row
         # a grown index's matrices may continue in segment files (index.segments), as recorded
@@ -345,30 +373,41 @@ def read_folder(folder: Path, older: bool = False, growable: bool = False) -> In
         release(folder)
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
                      context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations, sentence_ann,
-                     match, digests=digests)
+                     match, digests=digests, sources=sources)
 
 
-def read_articles(folder: Path) -> dict[str, Article]:
+def read_articles(folder: Path, sources: dict[str, tuple[int, int]] | None = None) -> dict[str, Article]:
     """articles.jsonl: from format 9 on, the texts stay in texts.utf8 until read (StoredArticle); an older
-    format's rows hold them."""
+    format's rows hold them. `sources`: filled with each article's file size and mtime where recorded
+    (the builder's). Checked row by row without a generator per field: most of a large index's start."""
     texts = TextFile(folder / TEXTS) if (folder / TEXTS).is_file() else None
+    limit = texts.size if texts is not None else 0
     articles: dict[str, Article] = {}
     for row in _read_jsonl(folder / "articles.jsonl"):
-        if not all(isinstance(row.get(k), str) for k in ("doc_id", "filename", "sha256")):
+        doc_id, filename, sha = row.get("doc_id"), row.get("filename"), row.get("sha256")
+        if type(doc_id) is not str or type(filename) is not str or type(sha) is not str:
             raise TypeError("an article row lacks a string doc_id, filename or sha256")
-        meta = Metadata(**{k: row.get(k) for k in ("title", "source", "author", "published")})
+        meta = Metadata(row.get("title"), row.get("source"), row.get("author"), row.get("published"))
+        if sources is not None and (stat := _file_stat(row.get("file"))) is not None:
+            sources[doc_id] = stat
         if texts is None or "text" in row:
             if not isinstance(row.get("text"), str):
                 raise TypeError("an article row lacks its text")
-            articles[row["doc_id"]] = Article(row["doc_id"], row["filename"], row["text"], row["sha256"], meta)
+            articles[doc_id] = Article(doc_id, filename, row["text"], sha, meta)
             continue
-        at, size, chars = (row.get(k) for k in ("at", "bytes", "chars"))
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (at, size, chars)) or \
-                at + size > texts.size or chars > size:
-            raise ValueError(f"article {row['doc_id']!r} points outside {TEXTS}")
-        articles[row["doc_id"]] = StoredArticle(row["doc_id"], row["filename"], row["sha256"], meta, texts, at, size,
-                                                chars)
+        at, size, chars = row.get("at"), row.get("bytes"), row.get("chars")
+        if type(at) is not int or type(size) is not int or type(chars) is not int or at < 0 or chars < 0 or \
+                size < chars or at + size > limit:
+            raise ValueError(f"article {doc_id!r} points outside {TEXTS}")
+        articles[doc_id] = StoredArticle(doc_id, filename, sha, meta, texts, at, size, chars)
     return articles
+
+
+def _file_stat(value: Any) -> tuple[int, int] | None:
+    """An articles.jsonl row's "file" ([bytes, mtime_ns] of the file it was read from), or None."""
+    if isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value):
+        return value[0], value[1]
+    return None
 
 
 def read_spans(folder: Path, articles: dict[str, Article]) -> tuple[SentenceTable, PassageTable]:

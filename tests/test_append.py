@@ -21,7 +21,7 @@ from index.columns import LazyLines, TermTable
 from index.errors import IndexCorrupt
 from index.hash_encoder import HashEncoder
 from index.lexical_index import FILE as PASSAGE_TERMS
-from index.lexical_index import PassageTerms, bm25_of
+from index.lexical_index import PassageTerms, bm25_counted, bm25_of, fits
 from index.records import Neighbour, Neighbours
 from index.segments import Rows, load_rows, plain, segment_name
 from index.settings import Settings
@@ -65,6 +65,22 @@ def test_passage_terms_extend_save_and_load(tmp_path: Path) -> None:
              vocabulary=np.frombuffer(b"a", dtype=np.uint8))
     with pytest.raises(ValueError, match="does not fit"):
         PassageTerms.load(tmp_path / "bad.npz")
+
+
+def test_bm25_grown_by_merging_the_new_entries_is_the_bm25_of_every_passage() -> None:
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(50)]
+    passages = [[words[j] for j in rng.integers(0, 40 if k < 30 else 50, rng.integers(0, 30))] for k in range(40)]
+    passages[31] = []  # a new passage without a term
+    whole = bm25_of(PassageTerms.of(passages))
+    first = PassageTerms.of(passages[:30])
+    old, counts = bm25_counted(first)
+    assert fits(old, counts, 30) and not fits(old, counts[1:], 30) and not fits(old, counts, 31)
+    grown, grown_counts = bm25_counted(first.extended(passages[30:]), (old, counts))
+    for key in ("data", "indices", "indptr"):
+        assert np.array_equal(grown.scores[key], whole.scores[key]), key  # bit for bit
+    assert np.array_equal(grown_counts, bm25_counted(PassageTerms.of(passages))[1])
+    assert grown.vocab_dict == whole.vocab_dict and grown.scores["num_docs"] == 40
 
 
 def test_a_term_table_extends_as_one_made_of_every_row() -> None:
@@ -196,3 +212,50 @@ def test_growth_links_full_segments_and_copies_only_the_last_short_one(tmp_path:
     (settings.index_dir / "sentence_vectors.1.npy").unlink()
     with pytest.raises(IndexCorrupt, match="missing"):
         read_folder(settings.index_dir)
+
+
+def test_a_growth_reads_only_new_or_changed_files_and_saves_the_annotation_line_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import index.load as loader
+    from index.columns import _line_ends
+    from index.store import ANNOTATION_ENDS
+
+    articles = tmp_path / "articles"
+    shutil.copytree(SEED_ARTICLES, articles)
+    held = tmp_path / "held"
+    held.mkdir()
+    for name in sorted(articles.glob("*.txt"))[-2:]:
+        name.rename(held / name.name)
+    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index")
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    rows = [json.loads(line) for line in (settings.index_dir / "articles.jsonl").read_text().splitlines()]
+    assert all(row["file"] == [(articles / row["filename"]).stat().st_size,
+                               (articles / row["filename"]).stat().st_mtime_ns] for row in rows)
+    for name in held.iterdir():
+        name.rename(articles / name.name)
+    read: list[str] = []
+    real = loader.read_article
+    monkeypatch.setattr(loader, "read_article", lambda path, *a: read.append(path.name) or real(path, *a))
+    report = build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    assert (report.embedded, report.reused) == (2, 3)
+    assert sorted(read) == sorted(p.name for p in sorted(articles.glob("*.txt"))[-2:])  # only the new files
+    # an edit that keeps the size and the mtime is not seen (as by make and rsync); --rehash sees it
+    first = sorted(articles.glob("*.txt"))[0]
+    st, text = first.stat(), first.read_text(encoding="utf-8")
+    edited = text.replace("the", "THE", 1)
+    first.write_text(edited, encoding="utf-8")
+    os.utime(first, ns=(st.st_atime_ns, st.st_mtime_ns))
+    read.clear()
+    assert build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None).embedded == 0 and read == []
+    assert read_folder(settings.index_dir).articles[first.stem].text == text
+    report = build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None, rehash=True)
+    assert report.embedded == 1 and len(read) == 5
+    data = read_folder(settings.index_dir)
+    assert data.articles[first.stem].text == edited
+    notes = settings.index_dir / "annotations.jsonl"
+    with notes.open("rb") as f:
+        found = _line_ends(f.fileno(), notes.stat().st_size)
+    assert np.array_equal(np.load(settings.index_dir / ANNOTATION_ENDS), found)
+    assert len(data.annotations) == len(data.sentences) and data.annotations[len(data.sentences) - 1] is not None

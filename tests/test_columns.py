@@ -100,6 +100,16 @@ def test_lines_are_read_from_the_mapped_file_when_asked_for(tmp_path: Path) -> N
     assert len(LazyLines(tmp_path / "empty.jsonl", json.loads)) == 0
 
 
+def test_saved_line_ends_are_used_and_refused_when_they_do_not_fit(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"n": 0}\n{"n": 10}\n', encoding="utf-8")
+    ends = LazyLines(path, json.loads).ends
+    assert ends.tolist() == [8, 18] and list(LazyLines(path, json.loads, ends)) == [{"n": 0}, {"n": 10}]
+    for wrong in ([8, 17], [8], [18, 8], [], [8.0, 18.0]):
+        with pytest.raises(ValueError, match="do not fit"):
+            LazyLines(path, json.loads, np.asarray(wrong, dtype=np.float64 if 8.0 in wrong else np.int64))
+
+
 def test_a_format_8_index_is_refused_and_rebuilt_without_embedding(tmp_path: Path) -> None:
     """The previous format (sentences and passages as JSON lines, term lists in lexicon.json): a server
     refuses it with the rebuild message; the builder reads it and reuses every article."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,30 @@ def test_many_control_bytes_without_a_nul_are_binary() -> None:
     assert not looks_binary(text)
     assert looks_binary(text[:300] + bytes([1, 2, 3, 27]) * 10)  # 40 control bytes in 340
     assert not looks_binary(text[:2000] + bytes([27]) * 8)  # a few escape codes: still text
+
+
+def test_a_known_text_file_unchanged_in_size_and_mtime_is_not_read_again(tmp_path: Path) -> None:
+    one = write(tmp_path, "one.txt", PROSE)
+    write(tmp_path, "two.txt", PROSE.replace("bridge", "tunnel"))
+    page = write(tmp_path, "page.html", f"<html><body><article><p>{PROSE}</p><p>{PROSE}</p></article></body></html>")
+    first = load_folder(tmp_path)
+    assert first.unread == 0 and set(first.stats) == {"one", "two", "page"}
+    known = {a.filename: (first.stats[a.doc_id], a) for a in first.articles}
+    write(tmp_path, "metadata.jsonl", '{"doc_id": "two", "title": "Tunnel approved"}\n')
+    again = load_folder(tmp_path, known=known)
+    assert again.unread == 2  # the HTML page is read again: its metadata comes out of the file
+    assert [a.text for a in again.articles] == [a.text for a in first.articles]
+    assert {a.doc_id: a.meta.title for a in again.articles}["two"] == "Tunnel approved"
+    # other bytes of the same length, the mtime put back: taken as unchanged (make's and rsync's limit)
+    st = one.stat()
+    one.write_text(PROSE.replace("Monday", "Sunday"), encoding="utf-8")
+    os.utime(one, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert load_folder(tmp_path, known=known).articles[0].text == PROSE
+    assert "Sunday" in load_folder(tmp_path).articles[0].text  # read when nothing is known
+    os.utime(one, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000))  # a new mtime: read again
+    touched = load_folder(tmp_path, known=known)
+    assert touched.unread == 1 and "Sunday" in touched.articles[0].text
+    assert touched.stats["one"] == (st.st_size, st.st_mtime_ns + 1_000)
+    assert load_folder(tmp_path, max_article_mb=1e-4, known=known).unread == 0  # now over the size limit: skipped
+    page.unlink()
+    assert [a.doc_id for a in load_folder(tmp_path, known=known).articles] == ["one", "two"]
