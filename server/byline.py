@@ -36,22 +36,35 @@ class Titles:
 
 
 def sources_of(articles: dict[str, Article]) -> dict[str, frozenset[str]]:
-    """Each source name (lower case, at least 4 characters) -> the articles it published: made once, so
-    a question is compared with the few sources rather than with every article."""
+    """Each source name (as the metadata spells it, at least 4 characters) -> the articles it published:
+    made once, so a question is compared with the few sources rather than with every article."""
     found: dict[str, set[str]] = {}
     for doc_id, a in articles.items():
         if a.meta.source and len(a.meta.source) >= 4:
-            found.setdefault(a.meta.source.lower(), set()).add(doc_id)
+            found.setdefault(a.meta.source, set()).add(doc_id)
     return {name: frozenset(ids) for name, ids in found.items()}
 
 
 def named_sources(question: str, sources: dict[str, frozenset[str]]) -> frozenset[str]:
     """Articles whose source the question names ("what does Asia Times say about ..."); `sources`
-    from sources_of."""
-    asked = " ".join(question.lower().split())
-    # whole words: a source called "Time" is not named by "sometimes"
-    return frozenset().union(*(ids for name, ids in sources.items()
-                               if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", asked)))
+    from sources_of. Whole words only: a source called "Time" is not named by "sometimes". And a question
+    that capitalises its names ("Who was Iran's president at the time?") names a source only as the source
+    capitalises itself: "the time" is no magazine, "the economist" no newspaper. One typed without capitals
+    after its first word ("has the ledger's view changed?") gives no such evidence and matches in any case."""
+    asked = " ".join(question.split())
+    careful = any(w[:1].isupper() for w in asked.split()[1:])
+    return frozenset().union(*(ids for name, ids in sources.items() if _named(asked, name, careful)))
+
+
+def _named(asked: str, name: str, careful: bool) -> bool:
+    for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", asked, re.IGNORECASE):
+        if not careful or m.start() == 0:  # a question's first word is capitalised anyway
+            return True
+        # each capitalised word of the name capitalised in the question too ("the Economist" for "The Economist")
+        if all(q[:1].isupper() or not s[:1].isupper() or n == 0 and s.lower() == "the"
+               for n, (s, q) in enumerate(zip(name.split(), m.group(0).split(), strict=False))):
+            return True
+    return False
 
 
 def without_sources(question: str, articles: dict[str, Article], named: frozenset[str]) -> str:

@@ -65,6 +65,18 @@ def test_a_source_is_named_by_its_whole_name_only() -> None:
     assert named_sources("Is it the couriers' strike?", sources) == frozenset()
 
 
+def test_a_question_that_capitalises_names_names_a_source_only_capitalised() -> None:
+    sources = sources_of({**ARTICLES, "d": article("d", "Clocks", "Time", None, "Clocks changed."),
+                          "e": article("e", "Markets", "The Economist", None, "Markets fell.")})
+    assert named_sources("Who was Iran's president at the time?", sources) == frozenset()
+    assert named_sources("What did Time say about Iran?", sources) == {"d"}
+    assert named_sources("What did the economist at the Bank of England say?", sources) == frozenset()
+    assert named_sources("What does the Economist say about Iran?", sources) == {"e"}
+    assert named_sources("Time and again, did the Courier report on Iran?", sources) == {"b", "c", "d"}  # first word
+    # without capitals after its first word the question gives no evidence either way
+    assert named_sources("what did time say about iran?", sources) == {"d"}
+
+
 MING_PAO, GULF = "004_0baecaff5e4cbb7e", "001_e16f233a03124463"
 
 
