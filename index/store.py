@@ -26,7 +26,7 @@ from index.lexical_index import FILE as PASSAGE_TERMS
 from index.lexical_index import PassageTerms
 from index.npz import load_npz
 from index.records import Article, Metadata, Neighbour, Neighbours, Passage, Sentence, Skipped
-from index.resident import release
+from index.resident import random_reads, release
 from index.segments import load_rows, segment_files
 from index.swap import REBUILD, crash_point, resolve
 from index.text import Lexicon, lexical_version
@@ -371,6 +371,7 @@ def read_folder(folder: Path, older: bool = False, growable: bool = False) -> In
         raise IndexCorrupt(f"The index at {folder} is inconsistent ({problem}); {REBUILD}.")
     if not growable:  # what the load read through the mappings is not what the questions will need
         release(folder)
+        random_reads(folder)
     return IndexData(manifest, articles, sentences, passages, passage_vectors, sentence_vectors,
                      context_vectors, faiss_index, bm25, neighbours, skipped, lexicon, annotations, sentence_ann,
                      match, digests=digests, sources=sources)

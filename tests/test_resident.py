@@ -48,3 +48,31 @@ def test_a_loaded_index_holds_no_page_of_its_files_and_still_answers(seed_index:
     rows = np.asarray(served.sentence_vectors[:3]), np.asarray(data.sentence_vectors[:3])
     assert np.array_equal(*rows) and served.annotations[0] == data.annotations[0]  # read again from the cache
     assert resident_kb(seed_index) > 0
+
+
+def vm_flags(folder: Path) -> dict[str, set[str]]:
+    """The VmFlags of this process's mappings of `folder`'s files, by file name (from /proc/self/smaps)."""
+    found: dict[str, set[str]] = {}
+    name = None
+    prefix = str(folder.resolve()) + "/"
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        parts = line.split()
+        if parts and "-" in parts[0] and ":" not in parts[0]:
+            name = parts[5].removeprefix(prefix) if len(parts) >= 6 and parts[5].startswith(prefix) else None
+        elif name and parts[0] == "VmFlags:":
+            found.setdefault(name, set()).update(parts[1:])
+    return found
+
+
+def test_a_served_index_reads_its_vector_and_column_files_without_read_around(seed_index: Path,
+                                                                              tmp_path: Path) -> None:
+    maps = "\n".join([f"7f0000000000-7f0000002000 r--s 00000000 fd:00 1 {tmp_path / 'a.npy'}",
+                      f"7f0000003000-7f0000004000 r--s 00000000 fd:00 2 {tmp_path / 'b.faiss'}"])
+    assert mapped_under(maps, tmp_path, (".npy", ".npz")) == [(0x7F0000000000, 0x7F0000002000)]
+    built = read_folder(seed_index, growable=True)  # the builder's load: no advice
+    served = read_folder(seed_index)
+    flags = vm_flags(seed_index)
+    mapped = [n for n in flags if n.endswith((".npy", ".npz"))]
+    assert "sentence_vectors.npy" in mapped and "spans.npz" in mapped
+    assert all("rr" in flags[n] for n in mapped)  # MADV_RANDOM: a touched page is read alone
+    assert np.array_equal(np.asarray(served.sentence_vectors[[5, 1]]), np.asarray(built.sentence_vectors[[5, 1]]))
