@@ -85,6 +85,18 @@ def settle(page: Page, ready: Callable[[], bool], message: str, tries: int = 200
     raise AssertionError(message)
 
 
+def until_still(page: Page, polls: int = 3) -> None:
+    """Wait until the page has stopped scrolling (a smooth scroll to a new answer runs for several frames,
+    longer on a loaded machine): scrollY the same over `polls` checks 50 ms apart."""
+    seen: list[float] = []
+
+    def still() -> bool:
+        seen.append(page.evaluate("window.scrollY"))
+        return len(seen) >= polls and len(set(seen[-polls:])) == 1
+
+    settle(page, still, "the page kept scrolling")
+
+
 def type_and_send(page: Page, text: str) -> None:
     box = page.get_by_label("Your question")
     box.click()

@@ -16,7 +16,18 @@ import httpx
 import pytest
 
 from server.readable import readable
-from tests.browser_kit import BROWSER, CHROMIUM, DESKTOP, PHONE, axe_violations, open_page, settle, shot, type_and_send
+from tests.browser_kit import (
+    BROWSER,
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    axe_violations,
+    open_page,
+    settle,
+    shot,
+    type_and_send,
+    until_still,
+)
 
 pytest_plugins = ["live_server", "browser_kit"]
 
@@ -372,9 +383,12 @@ def test_coming_back_from_an_article_on_a_phone_keeps_the_scroll(browser: Browse
         for question in (LAVROV, "Why did bilateral trade fall?", "Has Iran received the Su-35 jets?"):
             type_and_send(page, question)
             expect(page.locator(".exchange .meta")).to_have_count(page.locator(".exchange").count())
+        # the page scrolls smoothly to each new answer: a scroll still running would move the place measured
+        until_still(page)
         cite = page.locator(".exchange").nth(1).locator("a.cite").first
         cite.scroll_into_view_if_needed()
         page.evaluate("window.scrollBy(0, -100)")
+        until_still(page)
         y = page.evaluate("window.scrollY")
         assert y > 300  # far from both ends: a restored top or bottom would not pass for a kept place
         cite.click()
