@@ -262,15 +262,16 @@ class Answerer:
         # a question that leans on the last turn, resolved with it or not ("which other countries did the
         # same?"), has the last answer's neighbourhood among its candidates, which its words match anyway
         leans = resolution.used or bool(prepared.context) and resolution.leans
-        if quotes and leans and options.typed_followups and options.typed_first and prepared.said and \
-                set(self.history.covered(quotes[0].doc_id, *quotes[0].focus)) <= set(prepared.said) and \
-                not self.history.states_type(prepared, quotes[0]):
+        typed = bool(quotes) and leans and options.typed_followups
+        stated = not typed or self.history.states_type(prepared, quotes[0])
+        if not stated and options.typed_first and prepared.said and \
+                set(self.history.covered(quotes[0].doc_id, *quotes[0].focus)) <= set(prepared.said):
             # the first quote only repeats the last answer, which the reader has: another chosen quote that
             # states the kind of fact asked for answers ("since when ...?" -> the one with the year)
             stating = next((q for q in quotes[1:] if self.history.states_type(prepared, q)), None)
-            quotes = [stating] + [q for q in quotes if q is not stating] if stating else quotes
-        if quotes and evidence and leans and options.typed_followups and \
-                not self.history.states_type(prepared, quotes[0]):
+            if stating is not None:
+                quotes, stated = [stating] + [q for q in quotes if q is not stating], True
+        if evidence and not stated:
             # The quote does not state the kind of fact the follow-up asks for. That is the type evidence the
             # abstention model reads, so the same model decides, and the confidence reported says so.
             evidence = replace(evidence, type_ok=0.0)

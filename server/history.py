@@ -11,7 +11,7 @@ from typing import Any
 
 from index.errors import VerbatimError
 from index.text import fold, terms
-from server.answertype import NAMED, answer_type
+from server.answertype import AMOUNT, NAMED, answer_type
 from server.features import head_named, type_match
 from server.followup import Turn
 from server.parse import Parser
@@ -20,7 +20,6 @@ from server.question import Query
 from server.records import Exchange, Quote
 from server.sentence_view import SentenceViews
 
-QUANTITIES = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 MAX_HISTORY = 10  # earlier turns a question may lean on (the client sends them back)
 
 
@@ -103,6 +102,6 @@ class History:
         asked, ids = fold(query.resolved), self.covered(quote.doc_id, quote.start, quote.end)
         # a figure sits beside the noun it counts or measures ("how much cargo"); a name need not repeat the
         # noun that describes it ("which commander ...?" -> "General Behrouz Esbati")
-        head = query.answer_type.head if query.answer_type.labels & QUANTITIES else None
+        head = query.answer_type.head if query.answer_type.labels & AMOUNT else None
         return any(type_match(query, self.views[i].entities, asked) > 0 for i in ids) and (
             head is None or any(head_named(head, self.views[i]) > 0 for i in ids))

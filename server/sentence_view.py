@@ -53,7 +53,7 @@ DESIGNATION = re.compile(r"(?<![\w-])[A-Z][A-Za-z]{0,9}-\d{1,4}[A-Za-z]?(?![\w-]
 
 def designated(entities: tuple[tuple[str, str], ...], text: str) -> tuple[tuple[str, str], ...]:
     """The entities with each model designation in the text that none of them covers, as a PRODUCT."""
-    found = [(label, t) for label, t in entities]
+    found = list(entities)
     for m in DESIGNATION.finditer(text):
         name = fold(m.group(0))
         if not any(name in t for _, t in entities):
