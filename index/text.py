@@ -33,6 +33,12 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+# A model designation ("Fateh-110", "Su-35", "S-400", "Yak-130"): a capitalised name, a hyphen, digits. A
+# name, not a quantity, though it holds digits; spaCy's small model tags some as products and others as
+# nothing. The one definition, for the question's analysis and the sentences' entities alike.
+DESIGNATION = re.compile(r"(?<![\w-])[A-Z][A-Za-z]{0,9}-\d{1,4}[A-Za-z]?(?![\w-])")
+
+
 def fold(text: str) -> str:
     """Unicode-compatible, accent-free lower case: the form both sides of BM25 compare."""
     if text.isascii():  # nothing to decompose (most English text): the same result, many times faster

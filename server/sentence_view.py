@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from index.annotate import Annotation
 from index.records import Sentence
-from index.text import fold
+from index.text import DESIGNATION, fold
 from server.question import YEAR
 
 __all__ = ["LETTERS", "SentenceView", "SentenceViews"]
@@ -46,13 +46,9 @@ def view_of(s: Sentence, note: Annotation | None, text: str, terms: frozenset[st
                         math.log1p(len(terms)), 1.0 / (1 + position), previous, float(s.heading))
 
 
-# A model designation ("Fateh-110", "Su-35", "S-400", "Yak-130"): letters, a hyphen, digits. spaCy's small
-# model tags some as products and others as nothing, and "which missiles ...?" asks for one.
-DESIGNATION = re.compile(r"(?<![\w-])[A-Z][A-Za-z]{0,9}-\d{1,4}[A-Za-z]?(?![\w-])")
-
-
 def designated(entities: tuple[tuple[str, str], ...], text: str) -> tuple[tuple[str, str], ...]:
-    """The entities with each model designation in the text that none of them covers, as a PRODUCT."""
+    """The entities with each model designation in the text that none of them covers, as a PRODUCT
+    ("which missiles ...?" asks for one)."""
     found = list(entities)
     for m in DESIGNATION.finditer(text):
         name = fold(m.group(0))

@@ -318,6 +318,16 @@ def test_a_model_designation_is_a_product_where_the_tagger_saw_none() -> None:
     assert designated((), "In 2019-2020 the well-known pro-Western side lost.") == ()
 
 
+def test_a_designation_is_a_name_and_not_a_quantity_in_the_question_too() -> None:
+    from server.qtype import is_quantity
+    from server.sentence_view import designated
+    # one definition for both: what the sentences' entities count as a product, a question's figures do not
+    for word in ("Su-35", "S-400", "Fateh-110", "Yak-130,"):
+        assert not is_quantity(word) and designated((), word.rstrip(","))
+    for word in ("35", "400", "2019-2020", "20-year", "1,000"):
+        assert is_quantity(word) and not designated((), word)
+
+
 def test_which_missiles_is_answered_by_the_sentence_naming_one(answerer: Answerer) -> None:
     found = answerer.ask("Which missiles might Iran have sent to Russia, according to the Ming Pao article?")
     assert not found.abstained and "Fateh-110" in found.quotes[0].text
