@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.parse import NOUN_TAGS, Parse, Token
+from server.qtype import PERSON_ROLES
 
 PERSON = frozenset({"PERSON", "ORG", "NORP"})
 PLACE = frozenset({"GPE", "LOC", "FAC"})
@@ -41,13 +42,7 @@ _HEADS = {
     "organisation": """company organization organisation team party university agency institution club school
         college firm band network newspaper bank army navy court church""",
     "group": "nationality religion ethnicity tribe",
-    "person": """person man woman people individual ambassador envoy diplomat minister president premier
-        chancellor leader spokesman spokeswoman spokesperson commander chief head director secretary general
-        official adviser advisor governor mayor king queen prince princess emperor ruler pope bishop ceo founder
-        author writer journalist reporter editor coach captain player manager chairman chairwoman judge senator
-        analyst expert scholar professor researcher economist negotiator representative deputy officer architect
-        designer inventor owner creator composer singer actor actress artist poet successor predecessor wife
-        husband son daughter father mother brother sister quarterback scientist philosopher general emperor""",
+    "person": "person man woman people individual " + " ".join(sorted(PERSON_ROLES)),  # one list of roles
     "language": "language",
     "law": "law act treaty bill amendment agreement",
     "event": "war battle event festival tournament election revolution",

@@ -43,7 +43,8 @@ PERSON_ROLES = frozenset("""ambassador envoy diplomat minister president premier
     prince princess emperor ruler pope bishop ceo founder author writer journalist reporter editor coach captain
     player manager chairman chairwoman chair judge senator analyst expert scholar professor researcher economist
     negotiator representative deputy officer architect designer inventor owner creator composer singer actor actress
-    artist poet successor predecessor wife husband son daughter father mother brother sister quarterback""".split())
+    artist poet successor predecessor wife husband son daughter father mother brother sister quarterback scientist
+    philosopher""".split())
 WH = re.compile(r"\b(how|what|why|who|whom|whose|which|where|when)\b", re.IGNORECASE)
 NAME_Q = re.compile(r"\b(who|whom|whose|which (country|countries|organi[sz]ations?|city|cities|state|states))\b",
                     re.IGNORECASE)
