@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from index.text import fold, terms
 from server.pointing import (
@@ -72,6 +73,15 @@ class Resolution:
     # the last turn's words were added in brackets, not woven in: `follows` is the question it was read after
     follows: str | None = None
 
+class Reading(NamedTuple):
+    """A follow-up made standalone: the question, its focus, and whether the last turn's words ride in
+    brackets after it (the page then names the question it was read after) or were woven in."""
+
+    standalone: str
+    focus: str
+    bracketed: bool = False
+
+
 def _bracketed(question: str, focus: str) -> str:
     return f"{question.strip().rstrip('?!. ')} ({focus})?"
 
@@ -84,7 +94,7 @@ def _carried(prev: Resolution, last: Turn) -> str:
     return f"{prev.focus}: {', '.join(new)}" if new and prev.focus else prev.focus
 
 
-def _bare_wh(question: str, prev: Resolution, carried: str) -> tuple[str, str]:
+def _bare_wh(question: str, prev: Resolution, carried: str) -> Reading:
     """"why not?" after "Has Iran received the jets?" -> "why has Iran not received the jets?"; after a
     wh-question, the new question with the previous focus in brackets."""
     tokens, previous = words_of(question), prev.question
@@ -101,18 +111,18 @@ def _bare_wh(question: str, prev: Resolution, carried: str) -> tuple[str, str]:
         tail = previous[rest[split].start:].rstrip("?!. ").strip() if split < len(rest) else ""
         parts = [" ".join(wh), before[0].text.lower(), subject, "not" if negated else "", tail]
         standalone = " ".join(p for p in parts if p) + "?"
-        return standalone, core_of(standalone)
-    return _bracketed(question, carried), prev.focus
+        return Reading(standalone, core_of(standalone))
+    return Reading(_bracketed(question, carried), prev.focus, True)
 
 
-def _ellipsis(question: str, prev: Resolution, opened: int) -> tuple[str, str]:
+def _ellipsis(question: str, prev: Resolution, opened: int) -> Reading:
     """"and India?" after "What did Russia say about Iran?" -> "What did Russia say about India?": the
     new name takes the place of the previous question's name of the same sort (a country for a country),
     else of its last name; with no name to replace, the previous focus goes in brackets."""
     tokens = words_of(question)
     rest = tokens[opened:]
     if not rest:
-        return _bracketed(question, prev.focus), prev.focus
+        return Reading(_bracketed(question, prev.focus), prev.focus, True)
     phrase = question[rest[0].start:rest[-1].end]
     figure = len(rest) == 1 and rest[0].text.isdigit()  # "what about 2024?" takes the place of a figure
     bare_name = figure or all(t.content or t.fold in ("the", "of", "and") for t in rest) and any(
@@ -131,12 +141,12 @@ def _ellipsis(question: str, prev: Resolution, opened: int) -> tuple[str, str]:
             i -= 1
         replaced = base[:before[i].start] + phrase + base[before[j].end:]
         if base is prev.question:
-            return replaced, core_of(replaced)
-        return _bracketed(question, replaced), replaced
-    return _bracketed(question, prev.focus), prev.focus
+            return Reading(replaced, core_of(replaced))
+        return Reading(_bracketed(question, replaced), replaced, True)
+    return Reading(_bracketed(question, prev.focus), prev.focus, True)
 
 
-def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> tuple[str, str] | None:
+def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> Reading | None:
     """The first pointing word given what it points to: "he"/"she" becomes the person the last answer
     named or a name of the previous question ("why did he refuse?" -> "why did Lavrov refuse?"), and
     None when there is no one to be ("he" after a question about countries: not a guess at the focus);
@@ -145,7 +155,7 @@ def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> tu
     tokens = words_of(question)
     pointing = pointers(tokens)
     if not pointing:
-        return _bracketed(question, carried), prev.focus
+        return Reading(_bracketed(question, carried), prev.focus, True)
     i = next((i for i, antecedent in pointing if not antecedent), pointing[0][0])
     t = tokens[i]
     if t.fold in PERSONAL:
@@ -154,9 +164,9 @@ def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> tu
             return None
         said = names[0] + ("'s" if t.fold in POSSESSIVE else "")
         standalone = question[:t.start] + said + question[t.end:]
-        return standalone, core_of(standalone)
+        return Reading(standalone, core_of(standalone))
     end = tokens[i + 1].end if t.fold in DEMONSTRATIVE and i + 1 < len(tokens) and tokens[i + 1].content else t.end
-    return question[:end] + f" ({carried})" + question[end:], prev.focus
+    return Reading(question[:end] + f" ({carried})" + question[end:], prev.focus, True)
 
 
 def _people(question: str, prev: Resolution, last: Turn) -> list[str]:
@@ -253,21 +263,20 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     if not own and any(t.fold in PERSONAL for t in tokens) and not _people(question, previous, last):
         return Resolution(question, False, reference, reference, core_of(question), True)  # "what did he say?"
     if not own:
-        standalone, focus = _bare_wh(question, previous, carried)
+        reading = _bare_wh(question, previous, carried)
     elif opened:
-        standalone, focus = _ellipsis(question, previous, opened)
+        reading = _ellipsis(question, previous, opened)
     else:
         found = _substitute(question, previous, last, carried)
         if found is None:  # a "he" or "she" with no one to be
             return Resolution(question, False, reference, reference, core_of(question), True)
-        standalone, focus = found
+        reading = found
     other = any(t.fold in OTHER for t in tokens)
     # the carried words ride in brackets ("how far can they (the missiles ...) fly?"): a reader is better
     # told which question this one was taken to follow than shown them
-    follows = None
-    if standalone.count("(") > question.count("("):
-        follows = previous.follows or previous.question[:1].upper() + previous.question[1:]
-    return Resolution(SPACE.sub(" ", standalone).strip(), True, None, reference, focus, True, other, follows)
+    follows = (previous.follows or previous.question[:1].upper() + previous.question[1:]) if reading.bracketed else None
+    return Resolution(SPACE.sub(" ", reading.standalone).strip(), True, None, reference, reading.focus, True, other,
+                      follows)
 
 
 def resolve_history(question: str, history: Sequence[Turn]) -> Resolution:
