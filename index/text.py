@@ -35,7 +35,7 @@ def _stemmer():
 
 # A model designation ("Fateh-110", "Su-35", "S-400", "Yak-130"): a capitalised name, a hyphen, digits. A
 # name, not a quantity, though it holds digits; spaCy's small model tags some as products and others as
-# nothing. The one definition, for the question's analysis and the sentences' entities alike.
+# nothing. (A figure is told from a name more broadly: server.qtype.LETTERS_FIRST.)
 DESIGNATION = re.compile(r"(?<![\w-])[A-Z][A-Za-z]{0,9}-\d{1,4}[A-Za-z]?(?![\w-])")
 
 

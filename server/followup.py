@@ -73,6 +73,7 @@ class Resolution:
     # the last turn's words were added in brackets, not woven in: `follows` is the question it was read after
     follows: str | None = None
 
+
 class Reading(NamedTuple):
     """A follow-up made standalone: the question, its focus, and whether the last turn's words ride in
     brackets after it (the page then names the question it was read after) or were woven in."""

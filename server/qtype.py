@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from index.text import DESIGNATION, STOPWORDS
+from index.text import STOPWORDS
 
 Kind = Literal["count", "money", "age", "measure", "number", "date", "name", "person"]
 
@@ -63,6 +63,9 @@ AGE_A = re.compile(r"\b\d+[- ]years?[- ]old\b|\baged? \d+\b|\b\d+-year-old\b", r
 UNIT = re.compile(r"^(km|kilomet(er|re)s?|miles?|met(er|re)s?|m|nautical|years?|months?|weeks?|days?|hours?|"
                   r"minutes?|decades?|centur(y|ies))$", re.IGNORECASE)
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
+# A word with digits that starts with letters is a name, not a figure: every model designation (index.text
+# DESIGNATION: "Su-35", "S-400") and more that are no product ("G20", "H5N1", "Tu-22M3", "F16").
+LETTERS_FIRST = re.compile(r"\W*[^\W\d_]+-?\d")
 CAPITALISED = re.compile(r"[A-Z][\w’'-]*")
 TOKEN = re.compile(r"\S+")
 
@@ -147,7 +150,7 @@ def is_quantity(token: str) -> bool:
     word = token.strip(".,;:!?()[]\"'“”‘’")
     if NUMBER_WORD.match(word):
         return True
-    return any(ch.isdigit() for ch in word) and not DESIGNATION.fullmatch(word)
+    return any(ch.isdigit() for ch in word) and not LETTERS_FIRST.match(word)
 
 
 def same_word(a: str, b: str) -> bool:

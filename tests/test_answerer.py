@@ -321,9 +321,12 @@ def test_a_model_designation_is_a_product_where_the_tagger_saw_none() -> None:
 def test_a_designation_is_a_name_and_not_a_quantity_in_the_question_too() -> None:
     from server.qtype import is_quantity
     from server.sentence_view import designated
-    # one definition for both: what the sentences' entities count as a product, a question's figures do not
+    # what the sentences' entities count as a product is never a figure; names with digits that are no
+    # product ("G20", "H5N1") are no figure either
     for word in ("Su-35", "S-400", "Fateh-110", "Yak-130,"):
         assert not is_quantity(word) and designated((), word.rstrip(","))
+    for word in ("G20", "H5N1", "Tu-22M3"):
+        assert not is_quantity(word) and not designated((), word)
     for word in ("35", "400", "2019-2020", "20-year", "1,000"):
         assert is_quantity(word) and not designated((), word)
 
