@@ -31,7 +31,7 @@ from server.extract import (
     pool_of,
 )
 from server.features import FEATURES, Features, Pool, coverage, feature_rows, features_of
-from server.followup import Resolution, dependence, resolve_history
+from server.followup import Resolution, dependence, mentions, resolve_history
 from server.history import History, InvalidQuestion
 from server.parse import Parser
 from server.qtype import expected
@@ -65,6 +65,7 @@ class Options:
     other_than_said: bool = True  # "another ...?", "what else ...?" is not answered with the last answer's sentences
     typed_first: bool = True  # a typed follow-up's repeated first quote gives way to one stating the kind asked for
     typed_followups: bool = True  # a follow-up asking for a kind of fact is answered only by a quote stating one
+    about_named: bool = True  # "and India?" is answered only by quotes that name India
 
 
 Prepared = Query  # the analysed question that callers batching encodes (server.worker) hand to `evaluate`
@@ -278,6 +279,10 @@ class Answerer:
             conf = confidence(evidence, self.calibration)
             if options.abstain and conf < self.settings.abstain_threshold:
                 quotes = []
+        if resolution.about and options.about_named:
+            # "and India?" asks the last question about India: a quote that does not name it answers the last
+            # question again, not this one
+            quotes = [q for q in quotes if mentions(q.text, resolution.about)]
         t3 = time.perf_counter()
         passages = [self.quoter.retrieved(h) for h in self.quoter.quoted_first(hits, quotes)[:k]]
         answer = Answer(

@@ -38,11 +38,12 @@ from server.pointing import (
 )
 from server.qtype import PERSON_ROLES
 
-__all__ = ["Turn", "Resolution", "resolve", "resolve_history", "dependence"]
+__all__ = ["Turn", "Resolution", "resolve", "resolve_history", "dependence", "mentions"]
 
 MAX_ANSWERED = 4  # names of the last answer carried with its focus: a list of four countries, not a page
 # not what was said: something besides it ("was there another turning point?")
 OTHER = frozenset("other others another else instead".split())
+ARTICLES = ("the", "a", "an")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class Resolution:
     other: bool = False
     # the last turn's words were added in brackets, not woven in: `follows` is the question it was read after
     follows: str | None = None
+    # the name an ellipsis asks the last question about ("and India?"): its whole content, so an answer that
+    # does not name it answers the last question again
+    about: str | None = None
 
 
 class Reading(NamedTuple):
@@ -81,6 +85,7 @@ class Reading(NamedTuple):
     standalone: str
     focus: str
     bracketed: bool = False
+    about: str = ""  # the name an ellipsis put in the place of the last question's ("and India?" -> "India")
 
 
 def _bracketed(question: str, focus: str) -> str:
@@ -140,10 +145,13 @@ def _ellipsis(question: str, prev: Resolution, opened: int) -> Reading:
             j += 1
         while not figure and i > 1 and before[i - 1].text[:1].isupper():
             i -= 1
-        replaced = base[:before[i].start] + phrase + base[before[j].end:]
+        head = base[:before[i].start]
+        if rest[0].fold in ARTICLES and head.rstrip().lower().endswith(tuple(f" {a}" for a in ARTICLES)):
+            phrase = question[rest[1].start:rest[-1].end] if len(rest) > 1 else phrase  # "the Persians" after "the"
+        replaced = head + phrase + base[before[j].end:]
         if base is prev.question:
-            return Reading(replaced, core_of(replaced))
-        return Reading(_bracketed(question, replaced), replaced, True)
+            return Reading(replaced, core_of(replaced), about=phrase)
+        return Reading(_bracketed(question, replaced), replaced, True, phrase)
     return Reading(_bracketed(question, prev.focus), prev.focus, True)
 
 
@@ -277,7 +285,7 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     # told which question this one was taken to follow than shown them
     follows = (previous.follows or previous.question[:1].upper() + previous.question[1:]) if reading.bracketed else None
     return Resolution(SPACE.sub(" ", reading.standalone).strip(), True, None, reference, reading.focus, True, other,
-                      follows)
+                      follows, reading.about or None)
 
 
 def resolve_history(question: str, history: Sequence[Turn]) -> Resolution:
@@ -287,3 +295,11 @@ def resolve_history(question: str, history: Sequence[Turn]) -> Resolution:
     for n in range(len(history)):
         previous = resolve(history[n].question, history[:n], previous)
     return resolve(question, history, previous)
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether `text` names `name`: each of its terms, or a word of the same stem ("Persia" in "the Persians",
+    "Tehran" for Iran, as lexical matching folds them)."""
+    wanted, found = terms(name), set(terms(text))
+    return bool(wanted) and all(
+        any(w == f or min(len(w), len(f)) >= 4 and (f.startswith(w) or w.startswith(f)) for f in found) for w in wanted)

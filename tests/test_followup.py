@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from server.answerer import Answerer, InvalidQuestion, Options
-from server.followup import Turn, dependence, resolve, resolve_history
+from server.followup import Turn, dependence, mentions, resolve, resolve_history
 from server.records import Answer, Exchange
 
 pytest_plugins = ["live_server"]
@@ -334,3 +334,31 @@ def test_a_follow_up_asking_for_a_person_by_role_is_answered_by_a_name_without_t
     first = "What did Russian troops do when Israeli planes bombed Iranian installations in Syria?"
     found = _then(answerer, first, "Which Iranian commander accused Moscow over those strikes?")
     assert found.history_used and not found.abstained and "Esbati" in found.quotes[0].text
+
+
+def test_an_ellipsis_records_the_name_it_asks_about_and_keeps_one_article() -> None:
+    found = resolve_history("And the Persians?", [Turn("Why did Russia trade along the North-South corridor?")])
+    assert found.question == "Why did Russia trade along the Persians corridor?"  # one "the", not "the the"
+    assert found.about == "Persians"
+    assert resolve_history("What about 2024?", [Turn("How much did trade drop in 2023?")]).about == "2024"
+    assert resolve_history("Why not?", [Turn(JETS)]).about is None  # nothing put in place of a name
+
+
+def test_mentions_reads_a_name_through_its_stem_and_the_country_aliases() -> None:
+    assert mentions("Persia wanted to export its silk to Europe.", "Persians")
+    assert mentions("Officials in Tehran objected.", "Iran") and mentions("Beijing said nothing.", "China")
+    assert not mentions("Iran views Russia as a partner.", "China")
+    assert mentions("Trade fell 5% in 2024.", "2024") and not mentions("Trade fell 5% in 2023.", "2024")
+
+
+def test_and_what_about_a_name_no_quote_names_is_not_answered_with_the_last_answer(answerer: Answerer) -> None:
+    first = "Do Moscow and Tehran want a legally binding alliance?"
+    asked = answerer.ask(first)
+    assert asked.quotes
+    history = (Exchange(first, tuple((q.doc_id, q.start, q.end) for q in asked.quotes)),)
+    loose = answerer.ask("What about China?", options=Options(about_named=False), history=history)
+    found = answerer.ask("What about China?", history=history)
+    assert found.resolved_question != first and "China" in found.resolved_question
+    # without the rule the answer is about Moscow and Tehran again: quotes that never name China
+    assert loose.quotes and not any(mentions(q.text, "China") for q in loose.quotes)
+    assert all(mentions(q.text, "China") for q in found.quotes)
