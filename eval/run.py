@@ -37,6 +37,7 @@ ABLATIONS: tuple[tuple[str, Options], ...] = (
     ("no typo repair", Options(repair_typos=False)),
     ("no lexical extraction", Options(lexical_extraction=False)),
     ("no duplicate collapse", Options(collapse_duplicates=False)),
+    ("copies scored each", Options(distinct_copies=False)),  # syndicated copies among the candidates
     ("no abstention", Options(abstain=False)),
     ("hand-set weights", Options(learned_ranker=False)),  # the ranker's predecessor, for comparison
     *((f"ranker without {name}", Options(off=frozenset({name}))) for name in FEATURES),

@@ -26,6 +26,7 @@ from server.extract import (
     HandScore,
     Weights,
     candidates,
+    distinct,
     leading,
     learned,
     pool_of,
@@ -66,6 +67,7 @@ class Options:
     typed_first: bool = True  # a typed follow-up's repeated first quote gives way to one stating the kind asked for
     typed_followups: bool = True  # a follow-up asking for a kind of fact is answered only by a quote stating one
     about_named: bool = True  # "and India?" is answered only by quotes that name India
+    distinct_copies: bool = True  # word-for-word copies among the candidates are scored once
 
 
 Prepared = Query  # the analysed question that callers batching encodes (server.worker) hand to `evaluate`
@@ -367,6 +369,8 @@ class Answerer:
         nearest = [i for i in self.nearest(qvec, wider, vectors)
                    if self.index.sentences[i].doc_id not in exclude][:weights.nearest]
         pool = pool_of(hits, self.spans, nearest, prepared.context)
+        if options.distinct_copies:
+            pool = distinct(pool, self.index.digests, prepared.context)
         if self.ranker is not None and options.learned_ranker:
             off = options.off if options.lexical_extraction else options.off | LEXICAL
             return pool, learned(pool, self.feature_rows(prepared, qvec, pool), self.ranker, off)

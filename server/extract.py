@@ -79,6 +79,33 @@ def pool_of(hits: list[Hit], spans: Sequence[tuple[int, int]], nearest: Sequence
     return Pool(sorted(passage), passage, rank)
 
 
+def distinct(pool: Pool, digests: np.ndarray | None, keep: Sequence[int] = ()) -> Pool:
+    """One sentence of each group of word-for-word copies in the pool (syndicated copy: one sentence vector,
+    by its build-time digest, in several articles): the one in the best retrieved passage, then the first;
+    `keep` (the last answer's neighbourhood) is never dropped. The copies' articles are still cited: a
+    sentence's build-time neighbours hold its copies (index.neighbours). In an archive about half of a
+    question's candidates are copies, and each is a row read in every vector and text file."""
+    if digests is None or len(pool.ids) < 2:
+        return pool
+    kept = set(keep)
+    rows = np.asarray(digests[pool.ids])
+    best: dict[bytes, int] = {}
+    fixed: set[bytes] = set()
+    for i, row in zip(pool.ids, rows, strict=True):
+        key = row.tobytes()
+        if i in kept:
+            fixed.add(key)
+            continue
+        j = best.get(key)
+        if j is None or (pool.passage[i], -pool.rank.get(i, len(pool.ids))) > \
+                (pool.passage[j], -pool.rank.get(j, len(pool.ids))):
+            best[key] = i
+    chosen = sorted(kept.intersection(pool.ids) | {i for key, i in best.items() if key not in fixed})
+    if len(chosen) == len(pool.ids):
+        return pool
+    return Pool(chosen, {i: pool.passage[i] for i in chosen}, {i: pool.rank[i] for i in chosen if i in pool.rank})
+
+
 @dataclass(frozen=True)
 class HandScore:
     """The hand-set weights' score of a pool's sentence, and its type check (the costly part)."""
