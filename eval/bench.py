@@ -24,7 +24,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,16 +87,17 @@ def server_command(port: int, index_dir: Path) -> tuple[list[str], dict[str, str
     return None
 
 
-def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path,
-                      after: Callable[[str], None] | None = None) -> dict[str, float] | None:
-    """Start a server, time its cold start, then sequential and concurrent /ask; stop it. `after(base_url)`
-    runs between the two (more checks on the same live server)."""
+@contextmanager
+def running_server(index_dir: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, float]]:
+    """A real server on `index_dir` (its output appended to `log`): (process, base URL, seconds until
+    /api/health answered); stopped on leaving. EvalError when this checkout has no server module or it
+    does not come up."""
     import httpx
 
     port = free_port()
     found = server_command(port, index_dir)
     if found is None:
-        return None
+        raise EvalError("no server module to measure")
     command, env = found
     base = f"http://127.0.0.1:{port}"
     with log.open("ab") as out:
@@ -114,8 +116,27 @@ def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path,
                 except httpx.TransportError:
                     pass
                 time.sleep(0.05)
-            cold = time.perf_counter() - started
-            at_health = resident_mb(proc.pid)
+        yield proc, base, time.perf_counter() - started
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path,
+                      after: Callable[[str], None] | None = None) -> dict[str, float] | None:
+    """Start a server, time its cold start, then sequential and concurrent /ask; stop it. `after(base_url)`
+    runs between the two (more checks on the same live server). None when there is no server module."""
+    import httpx
+
+    if server_command(0, index_dir) is None:
+        return None
+    with running_server(index_dir, log) as (proc, base, cold):
+        at_health = resident_mb(proc.pid)
+        with httpx.Client(base_url=base, timeout=30.0) as client:
             client.post("/ask", json={"question": questions[0]})  # first request warms the route
             sequential = [timed_ask(client, q) for q in questions]
         if after is not None:
@@ -127,13 +148,6 @@ def serve_and_measure(index_dir: Path, questions: Sequence[str], log: Path,
                 "server_peak_rss_mb": peak_rss_mb(proc.pid) or 0.0,
                 **{f"server_{kind}_at_health_mb": mb for kind, mb in at_health.items()},
                 **{f"server_{kind}_at_end_mb": mb for kind, mb in resident_mb(proc.pid).items()}}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def verification(index_dir: Path, sample_mb: int = 256) -> dict[str, float]:

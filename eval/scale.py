@@ -5,9 +5,11 @@ For each size N (default 1,000, 10,000 and 100,000 articles) it writes an archiv
 syndicated copy does), builds it with the hashing encoder (`python -m index build --encoder hash`: the
 model work replaced by a cheap deterministic stand-in, so everything but the model is measured), then
 reports the build's time and peak memory, the index's size on disk, the server's cold start and peak
-RSS, `/ask` latency (sequential p50/p95, 8 clients), whether every quote is verbatim, and the time of an
-incremental build that adds 100 articles. The real model's build throughput, measured on a sample of
-articles, turns each hashing build time into an estimate for the real encoder. Writes
+RSS, `/ask` latency (sequential p50/p95, 8 clients), whether every quote is verbatim, the first asking
+of each question with the index dropped from the page cache (eval.cold: p50/p95 and the bytes read from
+the disk), and the time of an incremental build that adds 100 articles. The real model's build
+throughput, measured on a sample of articles, turns each hashing build time into an estimate for the
+real encoder. Writes
 eval/reports/scale.json and scale.svg (p50 and server RSS against corpus size).
 """
 
@@ -120,8 +122,11 @@ def verbatim_share(base: str, questions: Sequence[str]) -> tuple[int, int]:
 
 
 def served(index_dir: Path, questions: Sequence[str], log: Path) -> dict[str, Any]:
-    """Cold start, latency, throughput and RSS of a real server on the index, and the verbatim check."""
+    """Cold start, latency, throughput and RSS of a real server on the index, and the verbatim check;
+    then a second server's first asking of each question, the index dropped from the page cache before
+    each (eval.cold: latency and bytes read from the disk)."""
     from eval.bench import serve_and_measure
+    from eval.cold import first_asking
 
     found: dict[str, Any] = {}
 
@@ -132,7 +137,7 @@ def served(index_dir: Path, questions: Sequence[str], log: Path) -> dict[str, An
     measured = serve_and_measure(index_dir, questions, log, after=check)
     if measured is None:
         raise EvalError("no server module to measure")
-    return {**measured, **found}
+    return {**measured, **found, **first_asking(index_dir, questions, log)}
 
 
 def real_throughput(source: Path, sample: int, work: Path, log: Path, say: Say) -> dict[str, float]:
@@ -233,7 +238,8 @@ def main(sizes: Sequence[int], real_sample: int, work: Path, reports: Path, shar
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     (reports / "scale.svg").write_text(svg_chart(rows), encoding="utf-8")
     keys = ["articles", "sentences", "build_s", "build_peak_rss_mb", "index_mb", "cold_start_s",
-            "server_peak_rss_mb", "seq_p50_ms", "seq_p95_ms", "conc_throughput_rps", f"add_{GROWTH}_s",
+            "server_peak_rss_mb", "seq_p50_ms", "seq_p95_ms", "first_p50_ms", "first_p95_ms",
+            "first_read_bytes_median", "conc_throughput_rps", f"add_{GROWTH}_s",
             "real_build_estimate_h", "quotes_verbatim", "quotes_checked"]
     say("\n" + " | ".join(keys))
     for row in rows:
@@ -265,7 +271,7 @@ def prebuilt(indexes: Sequence[Path], out: Path, shared: Path | None = None, say
         row = {"index": str(folder), "articles": manifest.articles, "sentences": manifest.sentences,
                "index_mb": round(folder_size(folder) / 1e6, 1),
                **served(folder, questions, out.with_suffix(".log"))}
-        say("  " + ", ".join(f"{k} {v}" for k, v in row.items() if k != "index"))
+        say("  " + ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("index", "first_per_question")))
         rows.append(row)
         out.write_text(json.dumps({"encoder": "hash", "rows": rows}, indent=1) + "\n", encoding="utf-8")
     return 0 if all(r.get("quotes_verbatim") == r.get("quotes_checked") for r in rows) else 1

@@ -51,3 +51,20 @@ def test_the_shared_folder_is_found_beside_the_main_checkout_from_a_worktree(tmp
     (tmp_path / "shared" / "tools" / "make_archive.py").write_text("")
     assert default_shared(tree) == tmp_path / "shared"
     assert default_shared(main_repo) == tmp_path / "shared"
+
+
+def test_a_cold_question_is_read_from_the_disk(tmp_path: Path) -> None:
+    from eval.cold import drop_cached, first_asking
+    from index.build import build
+    from index.hash_encoder import HashEncoder
+    from index.settings import Settings
+
+    settings = Settings(articles_dir=Path(__file__).resolve().parents[1] / "data" / "articles",
+                        index_dir=tmp_path / "index")
+    build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    assert drop_cached(settings.index_dir) > 0
+    found = first_asking(settings.index_dir, ["Who won the election in Armenia?", "drones Russia Iran"],
+                         tmp_path / "server.log")
+    assert found["first_questions"] == 2 and found["first_p50_ms"] > 0
+    assert all(q["read_bytes"] > 0 for q in found["first_per_question"])  # dropped before each: read again
+    assert found["first_read_bytes_total"] == sum(q["read_bytes"] for q in found["first_per_question"])
