@@ -12,7 +12,12 @@ question, a disk read each when the graph is not in the page cache (about 0.2 ms
 server mapping the graph soon holds most of it; it also found only 0.28 of the exact 20 nearest
 (efSearch 128, hashing encoder), where 8 of 4,096 IVF lists found 0.62. An IVF search reads `nprobe`
 runs of consecutive pages, and adding vectors appends them to their lists (no graph to insert into).
-The kind and its parameters are recorded in the manifest (`AnnSpec.record`) and read back with the index.
+From `PQ_FROM` vectors on (enough for its codebooks' k-means) the lists hold product-quantised codes
+(`pq` bytes a vector, 8 bits per sub-vector: 48 B at 384 dimensions, against the scalar codes' 384), so
+a search reads an eighth of the bytes; it asks for `PQ_OVERSAMPLE` times the items wanted and keeps the
+best by their exact scores. The kind and its parameters are recorded in the manifest (`AnnSpec.record`)
+and read back with the index; an IVF record without `pq` (the indexes built before it) is the 8-bit
+scalar codes it holds, and a load checks that the FAISS file holds the codes its record names.
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ ADD_BLOCK = 1 << 16  # vectors added at once
 IVF_TRAIN_PER_LIST = 40  # k-means sample: vectors per list (FAISS warns below 39)
 IVF_PROBE_SHARE = 256  # lists read per search: nlist / this (1/256 of the vectors scanned), at least IVF_MIN_PROBE
 IVF_MIN_PROBE = 8
+PQ_BYTES = (48, 64, 32, 16)  # IVF-PQ code size: the first that divides the dimension (none: scalar codes)
+PQ_BITS = 8  # per sub-vector: 256 centroids each
+PQ_FROM = 256 * IVF_TRAIN_PER_LIST  # vectors from which IVF lists hold PQ codes (the k-means sample's size)
+PQ_OVERSAMPLE = 4  # a PQ search asks for this many times the items wanted; their exact scores pick the best
 
 
 @dataclass(frozen=True)
@@ -49,12 +58,14 @@ class AnnSpec:
     context: float = 0.0  # sentences: the in-context share of the indexed blend (0 for passages)
     nlist: int = 0  # ivf: lists the vectors are grouped into
     nprobe: int = 0  # ivf: lists read per search
+    pq: int = 0  # ivf: bytes of a vector's product-quantised code in the lists (0: 8-bit scalar codes)
 
     def record(self) -> dict[str, Any]:
-        """The manifest's record; the IVF fields only for an IVF index (the records of the indexes built
-        before it existed stay equal to those of the same kind built now, so those indexes still grow)."""
+        """The manifest's record; the IVF fields only for an IVF index, `pq` only for PQ codes (the records
+        of the indexes built before they existed stay equal to those of the same kind built now, so those
+        indexes still grow)."""
         found = asdict(self)
-        return {k: v for k, v in found.items() if v or k not in ("nlist", "nprobe")}
+        return {k: v for k, v in found.items() if v or k not in ("nlist", "nprobe", "pq")}
 
     @classmethod
     def of(cls, record: dict[str, Any], what: str) -> AnnSpec:
@@ -67,7 +78,14 @@ class AnnSpec:
         if spec.kind not in KINDS:
             raise ValueError(f"the manifest's {what} index is of kind {spec.kind!r}; this version reads "
                                f"{', '.join(KINDS)}")
+        if spec.pq and spec.kind != "ivf":
+            raise ValueError(f"the manifest's {what} index records PQ codes for kind {spec.kind!r}")
         return spec
+
+
+def pq_bytes(dim: int) -> int:
+    """The PQ code size for `dim`-dimensional vectors (0: none of PQ_BYTES divides it)."""
+    return next((m for m in PQ_BYTES if dim % m == 0), 0)
 
 
 def lists_for(n: int) -> int:
@@ -77,20 +95,23 @@ def lists_for(n: int) -> int:
 
 
 def choose(n: int, flat_below: int, context: float = 0.0, ivf_from: int | None = None,
-           previous: AnnSpec | None = None) -> AnnSpec:
+           previous: AnnSpec | None = None, dim: int = 0) -> AnnSpec:
     """Exact search for fewer than `flat_below` vectors, HNSW from there on, IVF from `ivf_from` (None:
-    never). A `previous` IVF index (the one being grown) keeps its lists while they are at least half
-    of what `n` vectors would get: growing adds to them, and they are made again, longer lists split,
-    each time the corpus about quadruples."""
+    never), its lists of PQ codes from PQ_FROM vectors of `dim` dimensions. A `previous` IVF index (the
+    one being grown) keeps its lists while they are at least half of what `n` vectors would get and
+    its codes are those chosen now: growing adds to them, and they are made again, longer lists split,
+    each time the corpus about quadruples (or once, for an index of scalar codes that gets PQ now)."""
     if n < flat_below:
         return AnnSpec(context=context)
     if ivf_from is None or n < ivf_from:
         return AnnSpec("hnsw", HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, context)
     nlist = lists_for(n)
+    pq = pq_bytes(dim) if n >= PQ_FROM else 0
     if previous is not None and previous.kind == "ivf" and previous.context == context and \
-            previous.nlist * 2 >= nlist:
+            previous.nlist * 2 >= nlist and previous.pq == pq:
         return previous
-    return AnnSpec("ivf", context=context, nlist=nlist, nprobe=min(nlist, max(IVF_MIN_PROBE, nlist // IVF_PROBE_SHARE)))
+    return AnnSpec("ivf", context=context, nlist=nlist, nprobe=min(nlist, max(IVF_MIN_PROBE, nlist // IVF_PROBE_SHARE)),
+                   pq=pq)
 
 
 def previous_spec(record: dict[str, Any] | None) -> AnnSpec | None:
@@ -125,9 +146,13 @@ def build_ann(vectors: np.ndarray, spec: AnnSpec) -> Any:
         index.train(np.ascontiguousarray(vectors[::step], dtype=np.float32))
     elif spec.kind == "ivf":
         quantizer = faiss.IndexFlatIP(dim)  # the lists' centroids, searched exactly (nlist of them)
-        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, spec.nlist, faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
-        step = max(1, len(vectors) // (spec.nlist * IVF_TRAIN_PER_LIST))
+        if spec.pq:
+            index = faiss.IndexIVFPQ(quantizer, dim, spec.nlist, spec.pq, PQ_BITS, faiss.METRIC_INNER_PRODUCT)
+            index.pq.cp.min_points_per_centroid = 1  # the codebooks learn from the lists' sample, however small
+        else:
+            index = faiss.IndexIVFScalarQuantizer(quantizer, dim, spec.nlist, faiss.ScalarQuantizer.QT_8bit,
+                                                  faiss.METRIC_INNER_PRODUCT)
+        step = max(1, len(vectors) // (max(spec.nlist * IVF_TRAIN_PER_LIST, PQ_FROM if spec.pq else 0)))
         index.cp.verbose = False
         index.train(np.ascontiguousarray(vectors[::step], dtype=np.float32))
     else:
@@ -143,6 +168,10 @@ def configure(index: Any, spec: AnnSpec) -> None:
     if spec.kind == "hnsw":
         index.hnsw.efSearch = max(spec.ef_search, 1)
     elif spec.kind == "ivf":
+        import faiss
+
+        if isinstance(index, faiss.IndexIVFPQ) != bool(spec.pq) or (spec.pq and index.pq.M != spec.pq):
+            raise ValueError(f"the FAISS file does not hold the codes its record names ({spec.record()})")
         index.nprobe = max(spec.nprobe, 1)
         # A search stops after the list that takes it past `nprobe` lists of average length: k-means
         # leaves the lists unbalanced (hashing-encoder sentences at 100,000 articles: median 696 of 2,048
@@ -164,7 +193,8 @@ def search_params(index: Any, n: int) -> Any:
 def nearest(index: Any, vectors: np.ndarray, query: np.ndarray, n: int) -> list[tuple[int, float]]:
     """The `n` items nearest `query` as (row, exact inner product), best first, ties by row. An
     approximate index's scores are recomputed from `vectors`, the rows it was built over (as is
-    everything when `n` asks for every row)."""
+    everything when `n` asks for every row); one of PQ codes is asked for PQ_OVERSAMPLE times `n` items
+    and the best `n` of them by those scores kept."""
     if n <= 0 or index.ntotal == 0:
         return []
     import faiss
@@ -173,11 +203,12 @@ def nearest(index: Any, vectors: np.ndarray, query: np.ndarray, n: int) -> list[
     if not isinstance(index, faiss.IndexFlat) and n >= index.ntotal:  # all of them: a graph may miss some
         sims = np.asarray(vectors, dtype=np.float32) @ q[0]
         return sorted(((i, float(s)) for i, s in enumerate(sims)), key=lambda p: (-p[1], p[0]))
-    scores, found = index.search(q, min(n, index.ntotal), params=search_params(index, n))
+    wanted = n * PQ_OVERSAMPLE if isinstance(index, faiss.IndexIVFPQ) else n
+    scores, found = index.search(q, min(wanted, index.ntotal), params=search_params(index, wanted))
     ids = [int(i) for i in found[0] if i >= 0]
     if isinstance(index, faiss.IndexFlat):  # exact already
         pairs = [(int(i), float(s)) for s, i in zip(scores[0], found[0], strict=True) if i >= 0]
     else:
         sims = np.asarray(vectors[ids], dtype=np.float32) @ q[0] if ids else np.zeros(0, dtype=np.float32)
         pairs = [(i, float(s)) for i, s in zip(ids, sims, strict=True)]
-    return sorted(pairs, key=lambda p: (-p[1], p[0]))
+    return sorted(pairs, key=lambda p: (-p[1], p[0]))[:n]

@@ -188,9 +188,10 @@ def grown(previous: IndexData, previous_dir: Path, reused: Sequence[Reused], new
     match = stacked(staging, "match_vectors.npy", old_match,
                     [match_vectors(s, c, MATCH_CONTEXT) for s, c in zip(s_new, c_new, strict=True)], dim)
     kinds = previous.manifest.ann
-    passage_spec = choose(len(passage_vectors), flat_below, 0.0, ivf_from, previous_spec(kinds.get("passages")))
+    passage_spec = choose(len(passage_vectors), flat_below, 0.0, ivf_from, previous_spec(kinds.get("passages")),
+                          dim)
     sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT, ivf_from,
-                           previous_spec(kinds.get("sentences")))
+                           previous_spec(kinds.get("sentences")), dim)
     faiss_index = grown_ann(passage_vectors, passage_spec, previous.faiss_index, kinds.get("passages"), base_p)
     sentence_ann = grown_ann(match, sentence_spec, previous.sentence_ann, kinds.get("sentences"), base_s)
     lexicon = grow(previous.lexicon, (s.text for s in sentences), (p.text for p in passages))

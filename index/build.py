@@ -269,9 +269,10 @@ def assemble(pieces: list[Piece], manifest: Manifest, skipped: list[Skipped], di
                                                                      MATCH_CONTEXT) for p in pieces),
                        dim, len(sentences))
     old = previous.manifest.ann if previous is not None else {}
-    passage_spec = choose(len(passage_vectors), flat_below, 0.0, ivf_from, previous_spec(old.get("passages")))
+    passage_spec = choose(len(passage_vectors), flat_below, 0.0, ivf_from, previous_spec(old.get("passages")),
+                          dim)
     sentence_spec = choose(len(sentence_vectors), flat_below, MATCH_CONTEXT, ivf_from,
-                           previous_spec(old.get("sentences")))
+                           previous_spec(old.get("sentences")), dim)
     prefix = appended(pieces, previous) if previous is not None else None
     if previous is not None and prefix is not None:
         faiss_index = grown_ann(passage_vectors, passage_spec, previous.faiss_index, old.get("passages"), prefix[1])

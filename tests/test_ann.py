@@ -10,7 +10,7 @@ import faiss
 import numpy as np
 import pytest
 
-from index.ann import AnnSpec, build_ann, choose, nearest, previous_spec
+from index.ann import PQ_FROM, AnnSpec, build_ann, choose, nearest, previous_spec
 from index.build import build
 from index.errors import IndexCorrupt
 from index.hash_encoder import HashEncoder
@@ -47,6 +47,47 @@ def test_ivf_from_a_larger_size_keeps_its_lists_while_they_are_long_enough() -> 
     hnsw = choose(20_000, 1000)
     assert "nlist" not in hnsw.record() and previous_spec(hnsw.record()) == hnsw  # older manifests' records
     assert previous_spec(ivf.record()) == ivf and previous_spec({"kind": "lsh"}) is None and previous_spec(None) is None
+
+
+def test_ivf_lists_hold_pq_codes_from_pq_from_vectors_and_an_older_record_is_scalar_codes() -> None:
+    assert choose(PQ_FROM - 1, 1000, ivf_from=100, dim=384).pq == 0
+    pq = choose(PQ_FROM, 1000, context=0.5, ivf_from=100, dim=384)
+    assert (pq.kind, pq.pq) == ("ivf", 48) and choose(PQ_FROM, 1000, ivf_from=100, dim=64).pq == 64
+    assert choose(PQ_FROM, 1000, ivf_from=100, dim=7).pq == 0  # no code size divides it: scalar codes
+    assert pq.record()["pq"] == 48 and previous_spec(pq.record()) == pq
+    older = {"kind": "ivf", "m": 0, "ef_construction": 0, "ef_search": 0, "context": 0.5, "nlist": 128, "nprobe": 8}
+    sq8 = previous_spec(older)
+    assert sq8 is not None and sq8.pq == 0 and sq8.record() == older  # read as the scalar codes it holds
+    assert choose(PQ_FROM // 2, 1000, 0.5, 100, sq8, 384) is sq8  # below PQ_FROM it grows as it is
+    assert choose(PQ_FROM, 1000, 0.5, 100, sq8, 384).pq == 48  # made again once, with PQ codes
+    assert choose(4 * PQ_FROM, 1000, 0.5, 100, pq, 384) is pq
+    with pytest.raises(ValueError, match="PQ codes"):
+        AnnSpec.of({**choose(20_000, 1000).record(), "pq": 48}, "sentences")
+
+
+def test_a_pq_search_oversamples_and_keeps_the_best_by_exact_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.ann as ann
+
+    monkeypatch.setattr(ann, "PQ_FROM", 1000)
+    rows = unit_rows(3000)
+    spec = choose(3000, 100, ivf_from=100, dim=64)
+    index = build_ann(rows, spec)
+    assert isinstance(index, faiss.IndexIVFPQ) and index.pq.M == 64 and index.code_size == 64
+    flat = build_ann(rows, choose(3000, 10_000))
+    asked: list[int] = []
+    search = index.search
+    queries = rows[:20] + 0.1 * unit_rows(20, seed=1)
+    hits = 0
+    for q in queries:
+        found = nearest(index, rows, q, 10)
+        assert len(found) == 10 and [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+        brute = rows @ q
+        assert all(abs(s - float(brute[i])) < 1e-5 for i, s in found)  # scores recomputed, not from the codes
+        hits += found[0][0] == nearest(flat, rows, q, 1)[0][0]
+    assert hits >= 18
+    monkeypatch.setattr(index, "search", lambda q, k, params=None: asked.append(k) or search(q, k, params=params))
+    nearest(index, rows, queries[0], 10)
+    assert asked == [10 * ann.PQ_OVERSAMPLE]
 
 
 def test_an_ivf_search_reads_about_nprobe_average_lists_however_unbalanced() -> None:
@@ -99,9 +140,18 @@ def test_a_build_records_the_kinds_and_refuses_an_unknown_one(tmp_path: Path) ->
         read_folder(large.index_dir)
 
 
-@pytest.mark.parametrize(("flat_below", "ivf_from"), [(10, 500_000), (100_000, 500_000), (10, 10)])
-def test_a_server_maps_the_faiss_indexes_and_the_builder_reads_them_to_grow(tmp_path: Path, flat_below: int,
-                                                                           ivf_from: int) -> None:
+def pq_at_the_seeds_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IVF lists of PQ codes for the seed corpus's few vectors (302 sentences, 44 passages): fewer bits."""
+    monkeypatch.setattr("index.ann.PQ_FROM", 32)
+    monkeypatch.setattr("index.ann.PQ_BITS", 5)
+
+
+@pytest.mark.parametrize(("flat_below", "ivf_from", "pq"), [(10, 500_000, False), (100_000, 500_000, False),
+                                                          (10, 10, False), (10, 10, True)])
+def test_a_server_maps_the_faiss_indexes_and_the_builder_reads_them_to_grow(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flat_below: int, ivf_from: int, pq: bool) -> None:
+    if pq:
+        pq_at_the_seeds_size(monkeypatch)
     settings = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "index", ann_flat_below=flat_below,
                         ann_ivf_from=ivf_from)
     build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
@@ -119,6 +169,7 @@ def test_a_server_maps_the_faiss_indexes_and_the_builder_reads_them_to_grow(tmp_
     for a, b in ((mapped.faiss_index, owned.faiss_index), (mapped.sentence_ann, owned.sentence_ann)):
         assert own_memory(a) and not any(own_memory(a)) and all(own_memory(b))
         assert type(faiss.downcast_index(a)) is type(faiss.downcast_index(b))
+        assert isinstance(a, faiss.IndexIVFPQ) == pq
     for i in range(0, len(owned.sentences), 5):
         q = np.asarray(owned.match_vectors[i])
         assert nearest(mapped.sentence_ann, mapped.match_vectors, q, 8) == \
@@ -144,10 +195,14 @@ def test_seed_answers_are_the_same_through_hnsw(tmp_path: Path, answerer, embedd
         assert [p.chunk_id for p in approximate.passages] == [p.chunk_id for p in exact.passages], question
 
 
-@pytest.mark.parametrize(("ivf_from", "kind"), [(500_000, faiss.IndexHNSW), (10, faiss.IndexIVF)])
+@pytest.mark.parametrize(("ivf_from", "kind"), [(500_000, faiss.IndexHNSW), (10, faiss.IndexIVFScalarQuantizer),
+                                               (10, faiss.IndexIVFPQ)])
 def test_articles_added_after_the_others_grow_the_indexes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           ivf_from: int, kind: type) -> None:
     import shutil
+
+    if kind is faiss.IndexIVFPQ:
+        pq_at_the_seeds_size(monkeypatch)
 
     import index.append as appender
     import index.build as builder
@@ -189,3 +244,35 @@ def test_articles_added_after_the_others_grow_the_indexes(tmp_path: Path, monkey
     made.clear()
     build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
     assert len(made) == 2
+
+
+def test_an_ivf_index_is_read_with_the_codes_its_record_names_and_refused_otherwise(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    older = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "sq8", ann_flat_below=10, ann_ivf_from=10)
+    build(older, embedder=HashEncoder(), progress=False, say=lambda _: None)  # as before PQ: scalar codes
+    record = read_manifest(older.index_dir).ann["sentences"]
+    assert record["kind"] == "ivf" and "pq" not in record
+    assert isinstance(read_folder(older.index_dir).sentence_ann, faiss.IndexIVFScalarQuantizer)
+    pq_at_the_seeds_size(monkeypatch)
+    assert isinstance(read_folder(older.index_dir).sentence_ann, faiss.IndexIVFScalarQuantizer)  # still read
+    shutil.copytree(older.index_dir, tmp_path / "copy")
+    build(older, embedder=HashEncoder(), progress=False, say=lambda _: None)  # the next build makes it again
+    assert read_manifest(older.index_dir).ann["sentences"] == {**record, "pq": 48}
+    assert isinstance(read_folder(older.index_dir).sentence_ann, faiss.IndexIVFPQ)
+    path = tmp_path / "copy" / "manifest.json"
+    raw = json.loads(path.read_text())
+    raw["ann"]["sentences"]["pq"] = 48  # a record naming codes the file does not hold
+    path.write_text(json.dumps(raw))
+    with pytest.raises(IndexCorrupt, match="does not hold the codes"):
+        read_folder(tmp_path / "copy")
+    fresh = Settings(articles_dir=SEED_ARTICLES, index_dir=tmp_path / "pq", ann_flat_below=10, ann_ivf_from=10)
+    build(fresh, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    assert read_manifest(fresh.index_dir).ann["sentences"]["pq"] == 48
+    path = fresh.index_dir / "manifest.json"
+    raw = json.loads(path.read_text())
+    del raw["ann"]["sentences"]["pq"]  # an older record beside PQ codes: never searched as scalar codes
+    path.write_text(json.dumps(raw))
+    with pytest.raises(IndexCorrupt, match="does not hold the codes"):
+        read_folder(fresh.index_dir)

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import bm25s
+import faiss
 import numpy as np
 import pytest
 
@@ -110,17 +111,22 @@ def test_lazy_lines_are_copied_byte_for_byte(tmp_path: Path) -> None:
         assert out.getvalue().decode("utf-8") == (text if not text or text.endswith("\n") else text + "\n")
 
 
-@pytest.mark.parametrize("flat_below", [10, 100_000])
+@pytest.mark.parametrize(("flat_below", "ivf_from"), [(10, 500_000), (100_000, 500_000), (10, 10)])
 def test_a_grown_index_is_the_index_built_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       flat_below: int) -> None:
+                                                       flat_below: int, ivf_from: int) -> None:
+    if ivf_from == 10:  # IVF lists of PQ codes at the seed corpus's size (fewer bits: its few vectors)
+        monkeypatch.setattr("index.ann.PQ_FROM", 32)
+        monkeypatch.setattr("index.ann.PQ_BITS", 5)
     articles = tmp_path / "articles"
     shutil.copytree(SEED_ARTICLES, articles)
     held = tmp_path / "held"
     held.mkdir()
     for name in sorted(articles.glob("*.txt"))[-2:]:  # the last two (by id) arrive later
         name.rename(held / name.name)
-    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index", ann_flat_below=flat_below)
+    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index", ann_flat_below=flat_below,
+                        ann_ivf_from=ivf_from)
     build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
+    first = read_folder(settings.index_dir).manifest.ann
     for name in held.iterdir():
         name.rename(articles / name.name)
     calls: list[int] = []
@@ -129,10 +135,15 @@ def test_a_grown_index_is_the_index_built_from_scratch(tmp_path: Path, monkeypat
     report = build(settings, embedder=HashEncoder(), progress=False, say=lambda _: None)
     assert calls == [1] and (report.embedded, report.reused) == (2, 3)
     grown = read_folder(settings.index_dir)
-    fresh = Settings(articles_dir=articles, index_dir=tmp_path / "fresh", ann_flat_below=flat_below)
+    fresh = Settings(articles_dir=articles, index_dir=tmp_path / "fresh", ann_flat_below=flat_below,
+                     ann_ivf_from=ivf_from)
     build(fresh, embedder=HashEncoder(), progress=False, say=lambda _: None)
     whole = read_folder(fresh.index_dir)
-    assert grown.manifest.ann == whole.manifest.ann and grown.manifest.article_hashes == whole.manifest.article_hashes
+    if ivf_from == 10:  # the same codes; a grown IVF index keeps the lists it was made with
+        assert {spec["pq"] for spec in whole.manifest.ann.values()} == {48} and grown.manifest.ann == first
+        assert isinstance(grown.sentence_ann, faiss.IndexIVFPQ) and isinstance(grown.faiss_index, faiss.IndexIVFPQ)
+    assert grown.manifest.ann == (first if ivf_from == 10 else whole.manifest.ann)
+    assert grown.manifest.article_hashes == whole.manifest.article_hashes
     assert [a.text for a in grown.articles.values()] == [a.text for a in whole.articles.values()]
     for key, column in span_columns(whole.sentences, whole.passages).items():
         assert np.array_equal(span_columns(grown.sentences, grown.passages)[key], column), key
