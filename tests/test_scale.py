@@ -68,3 +68,15 @@ def test_a_cold_question_is_read_from_the_disk(tmp_path: Path) -> None:
     assert found["first_questions"] == 2 and found["first_p50_ms"] > 0
     assert all(q["read_bytes"] > 0 for q in found["first_per_question"])  # dropped before each: read again
     assert found["first_read_bytes_total"] == sum(q["read_bytes"] for q in found["first_per_question"])
+
+
+def test_recall_counts_a_find_that_ties_the_kth_exact_score() -> None:
+    import numpy as np
+
+    from eval.annrecall import recall_at
+
+    scores = np.array([0.9, 0.8, 0.8, 0.5, 0.1])
+    assert recall_at([0, 1], scores, 2) == 1.0
+    assert recall_at([0, 2], scores, 2) == 1.0  # a copy of the 2nd: the same score
+    assert recall_at([0, 3], scores, 2) == 0.5 and recall_at([], scores, 2) == 0.0
+    assert recall_at([4, 3, 2, 1, 0], scores, 10) == 1.0  # k larger than the rows: all of them
