@@ -47,6 +47,11 @@ PQ_BYTES = (48, 64, 32, 16)  # IVF-PQ code size: the first that divides the dime
 PQ_BITS = 8  # per sub-vector: 256 centroids each
 PQ_FROM = 256 * IVF_TRAIN_PER_LIST  # vectors from which IVF lists hold PQ codes (the k-means sample's size)
 PQ_OVERSAMPLE = 4  # a PQ search asks for this many times the items wanted; their exact scores pick the best
+# The codebooks' k-means (256 centroids in each of `pq` subspaces): 10 iterations on at most 64 points a
+# centroid. FAISS's 25 on up to 256 cost 14 CPU s at 35,121 sentences for the same recall@20 (0.414 and
+# 0.415, hashing encoder, IVF forced at 1,000 articles), and the sample grows with the lists.
+PQ_TRAIN_ITERATIONS = 10
+PQ_TRAIN_PER_CENTROID = 64
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,8 @@ def build_ann(vectors: np.ndarray, spec: AnnSpec) -> Any:
         if spec.pq:
             index = faiss.IndexIVFPQ(quantizer, dim, spec.nlist, spec.pq, PQ_BITS, faiss.METRIC_INNER_PRODUCT)
             index.pq.cp.min_points_per_centroid = 1  # the codebooks learn from the lists' sample, however small
+            index.pq.cp.max_points_per_centroid = PQ_TRAIN_PER_CENTROID
+            index.pq.cp.niter = PQ_TRAIN_ITERATIONS
         else:
             index = faiss.IndexIVFScalarQuantizer(quantizer, dim, spec.nlist, faiss.ScalarQuantizer.QT_8bit,
                                                   faiss.METRIC_INNER_PRODUCT)
