@@ -14,7 +14,6 @@ the other; `python -m eval scale` adds the same figures to each size's row of sc
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -91,22 +90,9 @@ def first_asking(index_dir: Path, questions: Sequence[str], log: Path) -> dict[s
 
 
 def main(indexes: Sequence[Path], out: Path, shared: Path | None = None, say: Say = print) -> int:
-    from eval.scale import QUESTIONS, default_shared, squad_questions
-    from index.store import folder_size, read_manifest
+    from eval.scale import each_index
 
-    questions = squad_questions(shared or default_shared(), QUESTIONS)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for folder in indexes:
-        manifest = read_manifest(folder)
-        say(f"first asking on {folder} ({manifest.articles:,} articles, {manifest.sentences:,} sentences) ...")
-        row = {"index": str(folder), "articles": manifest.articles, "sentences": manifest.sentences,
-               "ann": manifest.ann, "index_mb": round(folder_size(folder) / 1e6, 1),
-               **first_asking(folder, questions, out.with_suffix(".log"))}
-        say("  " + ", ".join(f"{k} {v}" for k, v in row.items()
-                             if k.startswith("first_") and k != "first_per_question"))
-        rows.append(row)
-        out.write_text(json.dumps({"rows": rows}, indent=1) + "\n", encoding="utf-8")
+    each_index(indexes, out, shared, say, "first asking on", first_asking)
     return 0
 
 

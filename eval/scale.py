@@ -256,24 +256,34 @@ def main(sizes: Sequence[int], real_sample: int, work: Path, reports: Path, shar
     return 0
 
 
-def prebuilt(indexes: Sequence[Path], out: Path, shared: Path | None = None, say: Say = print) -> int:
-    """Serve indexes already built (a large one grown in segments, say, beside a small one) one after the
-    other in the same run, with the same questions: cold start, RSS, `/ask` p50/p95 and the verbatim
-    check of each, written to `out` (JSON)."""
+def each_index(indexes: Sequence[Path], out: Path, shared: Path | None, say: Say, doing: str,
+               measure: Callable[[Path, Sequence[str], Path], dict[str, Any]],
+               head: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """`measure(folder, questions, log)` on each index already built, one after the other with the same
+    questions, each row (the index's size and ANN kinds beside what was measured) written to `out` (JSON)
+    as it is done, so that an interrupted run keeps the rows before it."""
     from index.store import folder_size, read_manifest
 
     questions = squad_questions(shared or default_shared(), QUESTIONS)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for folder in indexes:
         manifest = read_manifest(folder)
-        say(f"serving {folder} ({manifest.articles:,} articles, {manifest.sentences:,} sentences) ...")
+        say(f"{doing} {folder} ({manifest.articles:,} articles, {manifest.sentences:,} sentences) ...")
         row = {"index": str(folder), "articles": manifest.articles, "sentences": manifest.sentences,
-               "index_mb": round(folder_size(folder) / 1e6, 1),
-               **served(folder, questions, out.with_suffix(".log"))}
-        say("  " + ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("index", "first_per_question")))
+               "ann": manifest.ann, "index_mb": round(folder_size(folder) / 1e6, 1),
+               **measure(folder, questions, out.with_suffix(".log"))}
+        say("  " + ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("index", "ann", "first_per_question")))
         rows.append(row)
-        out.write_text(json.dumps({"encoder": "hash", "rows": rows}, indent=1) + "\n", encoding="utf-8")
+        out.write_text(json.dumps({**(head or {}), "rows": rows}, indent=1) + "\n", encoding="utf-8")
+    return rows
+
+
+def prebuilt(indexes: Sequence[Path], out: Path, shared: Path | None = None, say: Say = print) -> int:
+    """Serve indexes already built (a large one grown in segments, say, beside a small one) one after the
+    other in the same run, with the same questions: cold start, RSS, `/ask` p50/p95 and the verbatim
+    check of each, written to `out` (JSON)."""
+    rows = each_index(indexes, out, shared, say, "serving", served, {"encoder": "hash"})
     return 0 if all(r.get("quotes_verbatim") == r.get("quotes_checked") for r in rows) else 1
 
 
