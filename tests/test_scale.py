@@ -80,3 +80,15 @@ def test_recall_counts_a_find_that_ties_the_kth_exact_score() -> None:
     assert recall_at([0, 2], scores, 2) == 1.0  # a copy of the 2nd: the same score
     assert recall_at([0, 3], scores, 2) == 0.5 and recall_at([], scores, 2) == 0.0
     assert recall_at([4, 3, 2, 1, 0], scores, 10) == 1.0  # k larger than the rows: all of them
+
+
+def test_a_build_given_a_step_adds_the_articles_that_many_at_a_time(tmp_path: Path) -> None:
+    from eval.scale import timed_build
+    from index.store import read_manifest
+
+    articles = Path(__file__).resolve().parents[1] / "data" / "articles"
+    log = tmp_path / "build.log"
+    found = timed_build(articles, tmp_path / "index", "hash", log, step=2)
+    assert found["seconds"] > 0 and found["peak_rss_mb"] > 0
+    assert read_manifest(tmp_path / "index").articles == 5
+    assert "2 at a time (3 steps)" in log.read_text(encoding="utf-8")
