@@ -82,13 +82,14 @@ def _content(word: str) -> bool:
 
 
 def opener_length(tokens: list[Token]) -> int:
-    """How many tokens an opening "and" / "what about" takes (0 when there is none)."""
+    """How many tokens an opening "and" / "what about" takes (0 when there is none). Openers run on
+    ("and what about China?", "OK, so how about India?"): each is taken in turn."""
     aside = 1 if tokens and tokens[0].aside else 0
-    words = [t.fold for t in tokens[aside:]]
-    for opener in OPENERS:
-        if tuple(words[:len(opener)]) == opener:
-            return aside + len(opener)
-    return 0
+    words = [t.fold for t in tokens]
+    at = aside
+    while opener := next((o for o in OPENERS if tuple(words[at:at + len(o)]) == o), None):
+        at += len(opener)
+    return at if at > aside else 0
 
 
 def in_wh_phrase(tokens: list[Token], j: int) -> bool:

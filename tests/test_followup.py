@@ -270,6 +270,13 @@ def test_an_opening_aside_is_not_what_the_question_is_about() -> None:
     assert dependence("Moscow, the capital, was it bombed?")[0] != "strong"
 
 
+def test_openers_run_on_and_the_name_after_them_is_the_ellipsis() -> None:
+    last = Turn("What did Russia say about Iran?")
+    for question in ("and what about India?", "But how about India?", "OK, so what about India?"):
+        assert resolve_history(question, [last]).question == "What did Russia say about India?", question
+    assert resolve_history("what about India?", [last]).question == "What did Russia say about India?"
+
+
 def test_a_reflexive_pronoun_points_inside_its_own_question() -> None:
     last = Turn("What keeps Russia and Iran together?", ("Animosity toward Washington.",))
     question = "What kind of states do Russia and Iran present themselves as?"
