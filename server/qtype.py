@@ -63,6 +63,7 @@ AGE_A = re.compile(r"\b\d+[- ]years?[- ]old\b|\baged? \d+\b|\b\d+-year-old\b", r
 UNIT = re.compile(r"^(km|kilomet(er|re)s?|miles?|met(er|re)s?|m|nautical|years?|months?|weeks?|days?|hours?|"
                   r"minutes?|decades?|centur(y|ies))$", re.IGNORECASE)
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
+SPAN = re.compile(r"^(years|months|weeks|days|hours|decades|centuries)$", re.IGNORECASE)  # "for decades"
 # A word with digits that starts with letters is a name, not a figure: every model designation (index.text
 # DESIGNATION: "Su-35", "S-400") and more that are no product ("G20", "H5N1", "Tu-22M3", "F16").
 LETTERS_FIRST = re.compile(r"\W*[^\W\d_]+-?\d")
@@ -174,9 +175,16 @@ def years_agree(sentence: str, question: str) -> bool:
 
 
 def with_unit(tokens: list[str]) -> bool:
-    """A quantity with a unit of length or time: "300-700 km", "three months", "a 20-year period"."""
+    """A quantity with a unit of length or time: "300-700 km", "three months", "a 20-year period"; or a
+    span of time without a figure, which answers "how long" as well: "for decades", "over many years",
+    "since 1991"."""
     bare = [t.strip(".,;:!?()[]\"'“”‘’") for t in tokens]
     for i, t in enumerate(bare):
+        lead = t.lower()
+        if lead in ("for", "over") and any(SPAN.match(u) for u in bare[i + 1: i + 3]):
+            return True
+        if lead == "since" and i + 1 < len(bare) and YEAR.fullmatch(bare[i + 1]):
+            return True
         parts = t.split("-")
         if len(parts) > 1 and is_quantity(parts[0]) and UNIT.match(parts[-1]):
             return True

@@ -169,6 +169,12 @@ def test_figures_must_be_of_what_was_asked() -> None:
     assert has_kind("The corridor is 43 km long.", expected(q), q)
     assert has_kind("Training takes at least three months.", expected(q), q)
     assert has_kind("It will aim for a 20-year period.", expected(q), q)
+    q = "How long have Iran and Russia been partners?"
+    assert has_kind("The two have cooperated for decades.", expected(q), q)
+    assert has_kind("They have worked together over many years.", expected(q), q)
+    assert has_kind("They have been allies since 1991.", expected(q), q)
+    assert not has_kind("They are partners in many fields.", expected(q), q)
+    assert not has_kind("They met for talks.", expected(q), q)
     q = "What's the population of Armenia?"
     assert not has_kind("Armenia joined the 3+3 format with 2 other states.", expected(q), q)
     assert has_kind("Armenia has a population of 2.8 million.", expected(q), q)
