@@ -278,7 +278,8 @@ def each_index(indexes: Sequence[Path], out: Path, shared: Path | None, say: Say
         row = {"index": str(folder), "articles": manifest.articles, "sentences": manifest.sentences,
                "ann": manifest.ann, "index_mb": round(folder_size(folder) / 1e6, 1),
                **measure(folder, questions, out.with_suffix(".log"))}
-        say("  " + ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("index", "ann", "first_per_question")))
+        long = ("index", "ann", "first_per_question", "first_cached_kb_by_file")
+        say("  " + ", ".join(f"{k} {v}" for k, v in row.items() if k not in long))
         rows.append(row)
         out.write_text(json.dumps({**(head or {}), "rows": rows}, indent=1) + "\n", encoding="utf-8")
     return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,22 @@ def test_a_cold_question_is_read_from_the_disk(tmp_path: Path) -> None:
     assert found["first_questions"] == 2 and found["first_p50_ms"] > 0
     assert all(q["read_bytes"] > 0 for q in found["first_per_question"])  # dropped before each: read again
     assert found["first_read_bytes_total"] == sum(q["read_bytes"] for q in found["first_per_question"])
+    assert found["first_cached_kb_by_file"].get("texts.utf8", 0) > 0  # the quotes' sentences were read
+
+
+def test_the_bytes_cached_of_a_file_count_its_segments_and_go_when_dropped(tmp_path: Path) -> None:
+    from eval.cold import drop_cached, resident
+
+    (tmp_path / "bm25").mkdir()
+    for name, size in [("match_vectors.npy", 3), ("match_vectors.1.npy", 5), ("bm25/data.npy", 2)]:
+        (tmp_path / name).write_bytes(b"x" * size * 4096)
+    os.sync()  # a dirty page is not dropped
+    drop_cached(tmp_path)
+    assert sum(resident(tmp_path).values()) == 0
+    for name in ("match_vectors.npy", "match_vectors.1.npy", "bm25/data.npy"):
+        (tmp_path / name).read_bytes()
+    found = resident(tmp_path)
+    assert found["match_vectors.npy"] == 8 * 4096 and found["bm25/data.npy"] == 2 * 4096
 
 
 def test_recall_counts_a_find_that_ties_the_kth_exact_score() -> None:
