@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from index.prefetch import gather
+
 __all__ = ["MATCH_CONTEXT", "AnnSpec", "build_ann", "choose", "match_vectors", "nearest", "previous_spec",
            "search_params"]
 
@@ -216,6 +218,6 @@ def nearest(index: Any, vectors: np.ndarray, query: np.ndarray, n: int) -> list[
     if isinstance(index, faiss.IndexFlat):  # exact already
         pairs = [(int(i), float(s)) for s, i in zip(scores[0], found[0], strict=True) if i >= 0]
     else:
-        sims = np.asarray(vectors[ids], dtype=np.float32) @ q[0] if ids else np.zeros(0, dtype=np.float32)
+        sims = np.asarray(gather(vectors, ids), dtype=np.float32) @ q[0] if ids else np.zeros(0, dtype=np.float32)
         pairs = [(i, float(s)) for i, s in zip(ids, sims, strict=True)]
     return sorted(pairs, key=lambda p: (-p[1], p[0]))[:n]

@@ -14,6 +14,7 @@ import numpy as np
 from index.ann import nearest
 from index.columns import ArticleRows, Spans
 from index.encoder import Encoder, index_encoder
+from index.prefetch import gather, will_need, will_need_spans
 from index.segments import plain
 from index.settings import Settings
 from index.store import IndexData, check_lexical, check_model, read_folder, read_manifest, resolve
@@ -311,6 +312,8 @@ class Answerer:
         qterms_list = terms(query)
         qterms = {t: self.idf.get(t, self.default_idf) for t in qterms_list}
         known = [t for t in qterms_list if t in self.idf]
+        if known:
+            self.will_need_postings(known)
         bm25 = (self.index.bm25.get_scores(known) if known
                 else np.zeros(len(self.index.passages), dtype=np.float32))
         bm25 = np.asarray(bm25, dtype=np.float32)
@@ -335,6 +338,18 @@ class Answerer:
         if exclude:
             hits = [h for h in hits if self.index.passages[h.passage].doc_id not in exclude][:self.settings.candidates]
         return self.boosted(hits, qvec, mode)[:k], qterms
+
+    def will_need_postings(self, known: list[str]) -> None:
+        """Start reading the BM25 postings of the query's terms at once (index.prefetch)."""
+        scores = getattr(self.index.bm25, "scores", None)
+        vocabulary = getattr(self.index.bm25, "vocab_dict", None)
+        if not isinstance(scores, dict) or not isinstance(vocabulary, dict):
+            return
+        indptr = np.asarray(scores["indptr"])
+        ids = np.asarray([vocabulary[t] for t in known if t in vocabulary and vocabulary[t] + 1 < len(indptr)],
+                         dtype=np.int64)
+        for column in ("data", "indices"):
+            will_need_spans(scores[column], indptr[ids], indptr[ids + 1])
 
     def boosted(self, hits: list[Hit], qvec: np.ndarray, mode: Mode) -> list[Hit]:
         if self.weights.sentence_boost and mode != "bm25":
@@ -399,7 +414,7 @@ class Answerer:
         question = prepared.resolved
         hand = HandScore(pool, sentences, self.sentence_terms, qterms, expected(question), question, weights,
                          prepared.named)
-        body = leading(hand, (vectors[pool.ids] @ qvec).tolist() if pool.ids else [], n,
+        body = leading(hand, (gather(vectors, pool.ids) @ qvec).tolist() if pool.ids else [], n,
                        lambda i: not sentences[i].heading and (not only or sentences[i].doc_id in only))
         if body or n < 2:
             return body
@@ -409,14 +424,21 @@ class Answerer:
     def features(self, query: Query, qvec: np.ndarray, pool: Pool) -> list[Features]:
         """The ranker's evidence for each sentence of the pool."""
         ids = pool.ids
+        self.will_need_features(ids)
         return features_of(query, pool, self.sentence_vectors[ids] @ qvec,
                            self.context_vectors[ids] @ qvec, self.views, self.sentence_terms, query.named)
 
     def feature_rows(self, query: Query, qvec: np.ndarray, pool: Pool) -> np.ndarray:
         """The same as rows (len(pool.ids), len(FEATURES)), in FEATURES order."""
         ids = pool.ids
+        self.will_need_features(ids)
         return feature_rows(query, pool, self.sentence_vectors[ids] @ qvec,
                             self.context_vectors[ids] @ qvec, self.views, self.sentence_terms, query.named)
+
+    def will_need_features(self, ids: Sequence[int]) -> None:
+        """Start reading the candidates' sentence and context vectors at once (index.prefetch)."""
+        will_need(self.sentence_vectors, ids)
+        will_need(self.context_vectors, ids)
 
     @functools.cached_property
     def titles(self) -> Titles:
@@ -452,6 +474,7 @@ def boost_by_sentence(hits: list[Hit], vectors: np.ndarray, qvec: np.ndarray, sp
     beats one that is only loosely about the topic throughout."""
     if not hits:
         return hits
+    will_need_spans(vectors, (spans[h.passage][0] for h in hits), (spans[h.passage][1] + 1 for h in hits))
     best = {h.passage: float((vectors[spans[h.passage][0]: spans[h.passage][1] + 1] @ qvec).max()) for h in hits}
     lo, hi = min(best.values()), max(best.values())
     top = max(h.score for h in hits) or 1.0

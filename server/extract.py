@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.ann import MATCH_CONTEXT
+from index.prefetch import gather
 from index.records import Sentence
 from server.facts import conflict, differ
 from server.features import FEATURES, Pool, coverage
@@ -88,7 +89,7 @@ def distinct(pool: Pool, digests: np.ndarray | None, keep: Sequence[int] = ()) -
     if digests is None or len(pool.ids) < 2:
         return pool
     kept = set(keep)
-    rows = np.asarray(digests[pool.ids])
+    rows = gather(digests, pool.ids)
     best: dict[bytes, int] = {}
     fixed: set[bytes] = set()
     for i, row in zip(pool.ids, rows, strict=True):
@@ -161,8 +162,8 @@ def candidates(
     if not ids:
         return []
     hand = HandScore(pool, sentences, sentence_terms, question_terms, wanted, question, weights, favoured)
-    found = [hand.candidate(i, d, hand.type_ok(i)) for i, d in zip(ids, (sentence_vectors[ids] @ query_vector).tolist(),
-                                                                      strict=True)]
+    dense = (gather(sentence_vectors, ids) @ query_vector).tolist()
+    found = [hand.candidate(i, d, hand.type_ok(i)) for i, d in zip(ids, dense, strict=True)]
     found.sort(key=lambda c: (-c.score, c.sentence))
     return found
 
