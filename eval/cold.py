@@ -17,7 +17,6 @@ the other; `python -m eval scale` adds the same figures to each size's row of sc
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -30,6 +29,7 @@ from typing import Any
 
 from eval import EvalError
 from eval.metrics import percentile
+from index.segments import matrix_name
 
 __all__ = ["drop_cached", "first_asking", "read_bytes", "resident"]
 
@@ -78,7 +78,7 @@ def resident(folder: Path) -> Counter[str]:
     for line in listed.splitlines():
         size, _, name = line.partition(" ")
         if size.isdigit():
-            found[re.sub(r"\.\d+(\.npy)$", r"\1", name)] += int(size)
+            found[matrix_name(name)] += int(size)
     return found
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COUNTS", "FILE", "PassageTerms", "bm25_counted", "bm25_of", "fits", "postings"]
+__all__ = ["COUNTS", "FILE", "PassageTerms", "bm25_counted", "bm25_of", "fits", "postings", "will_need_postings"]
 
 FILE = "passage_terms.npz"
 COUNTS = "bm25_counts.npy"  # each BM25 entry's term count (bm25_counted; since session 10, optional)
@@ -108,6 +108,21 @@ def bm25_counted(terms: PassageTerms, before: tuple[Any, np.ndarray] | None = No
     return scored(terms, np.insert(old_term, at, term), np.insert(np.asarray(old.scores["indices"], dtype=np.int64),
                                                                  at, doc),
                   np.insert(np.asarray(old_counts, dtype=np.int64), at, tf), k1, b)
+
+
+def will_need_postings(bm25: Any, terms: Iterable[str]) -> None:
+    """Start reading the postings of these terms (their scores and passages) from the disk at once
+    (index.prefetch): a question's terms are scored one after another, each a run of a mapped file."""
+    from index.prefetch import will_need_spans
+
+    scores, vocabulary = getattr(bm25, "scores", None), getattr(bm25, "vocab_dict", None)
+    if not isinstance(scores, dict) or not isinstance(vocabulary, dict):
+        return
+    indptr = np.asarray(scores["indptr"])
+    ids = np.asarray([j for t in terms if (j := vocabulary.get(t)) is not None and j + 1 < len(indptr)],
+                     dtype=np.int64)
+    for column in ("data", "indices"):
+        will_need_spans(scores[column], indptr[ids], indptr[ids + 1])
 
 
 def fits(bm25: Any, counts: Any, passages: int) -> bool:

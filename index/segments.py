@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import numpy as np
 
-__all__ = ["SEGMENT_ROWS", "Rows", "load_rows", "plain", "segment_files", "segment_name"]
+__all__ = ["SEGMENT_ROWS", "Rows", "load_rows", "matrix_name", "plain", "segment_files", "segment_name"]
 
 SEGMENT_ROWS = 1 << 18  # rows of a closed segment at least: 384 MB of float32 at 384 dimensions
 
@@ -30,6 +30,11 @@ SEGMENT_ROWS = 1 << 18  # rows of a closed segment at least: 384 MB of float32 a
 def segment_name(name: str, k: int) -> str:
     """The file of segment k of the matrix `name` ("x.npy", "x.1.npy", ...)."""
     return name if k == 0 else f"{name.removesuffix('.npy')}.{k}.npy"
+
+
+def matrix_name(file: str) -> str:
+    """The matrix a file is a segment of ("x.2.npy" -> "x.npy"); any other file's own name."""
+    return re.sub(r"\.\d+\.npy$", ".npy", file)
 
 
 def segment_names(name: str, recorded: Iterable[str]) -> list[str]:

@@ -14,6 +14,7 @@ import numpy as np
 from index.ann import nearest
 from index.columns import ArticleRows, Spans
 from index.encoder import Encoder, index_encoder
+from index.lexical_index import will_need_postings
 from index.prefetch import gather, will_need, will_need_spans
 from index.segments import plain
 from index.settings import Settings
@@ -313,7 +314,7 @@ class Answerer:
         qterms = {t: self.idf.get(t, self.default_idf) for t in qterms_list}
         known = [t for t in qterms_list if t in self.idf]
         if known:
-            self.will_need_postings(known)
+            will_need_postings(self.index.bm25, known)
         bm25 = (self.index.bm25.get_scores(known) if known
                 else np.zeros(len(self.index.passages), dtype=np.float32))
         bm25 = np.asarray(bm25, dtype=np.float32)
@@ -338,18 +339,6 @@ class Answerer:
         if exclude:
             hits = [h for h in hits if self.index.passages[h.passage].doc_id not in exclude][:self.settings.candidates]
         return self.boosted(hits, qvec, mode)[:k], qterms
-
-    def will_need_postings(self, known: list[str]) -> None:
-        """Start reading the BM25 postings of the query's terms at once (index.prefetch)."""
-        scores = getattr(self.index.bm25, "scores", None)
-        vocabulary = getattr(self.index.bm25, "vocab_dict", None)
-        if not isinstance(scores, dict) or not isinstance(vocabulary, dict):
-            return
-        indptr = np.asarray(scores["indptr"])
-        ids = np.asarray([vocabulary[t] for t in known if t in vocabulary and vocabulary[t] + 1 < len(indptr)],
-                         dtype=np.int64)
-        for column in ("data", "indices"):
-            will_need_spans(scores[column], indptr[ids], indptr[ids + 1])
 
     def boosted(self, hits: list[Hit], qvec: np.ndarray, mode: Mode) -> list[Hit]:
         if self.weights.sentence_boost and mode != "bm25":
