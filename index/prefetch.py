@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from index.segments import Layout, Rows, layout
+
 __all__ = ["gather", "will_need", "will_need_spans"]
 
 
@@ -35,18 +37,11 @@ def _madvise() -> Any:
     return call
 
 
-def _layout(matrix: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """Where a matrix's rows are: each part's first row, row count, address and row stride (an array:
-    one part; index.segments.Rows: its segments); None when a part is not rows laid out in memory."""
-    parts = getattr(matrix, "parts", None)
-    if parts is None:
-        parts = [matrix] if isinstance(matrix, np.ndarray) else []
-    if not parts or any(p.ndim < 1 or not p.flags.c_contiguous for p in parts):
-        return None
-    counts = np.array([len(p) for p in parts], dtype=np.int64)
-    return (np.concatenate([[0], np.cumsum(counts)[:-1]]), counts,
-            np.array([p.ctypes.data for p in parts], dtype=np.int64),
-            np.array([p.strides[0] if p.size else 0 for p in parts], dtype=np.int64))
+def _layout(matrix: Any) -> Layout | None:
+    """Where a matrix's rows are (an array: one part; index.segments.Rows: its segments, kept with it)."""
+    if isinstance(matrix, Rows):
+        return matrix.layout
+    return layout([matrix]) if isinstance(matrix, np.ndarray) else None
 
 
 def will_need_spans(matrix: Any, starts: Iterable[int], stops: Iterable[int]) -> None:

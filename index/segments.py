@@ -15,6 +15,7 @@ as a numpy array would give them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,7 +23,8 @@ from typing import Any, cast
 
 import numpy as np
 
-__all__ = ["SEGMENT_ROWS", "Rows", "load_rows", "matrix_name", "plain", "segment_files", "segment_name"]
+__all__ = ["SEGMENT_ROWS", "Layout", "Rows", "layout", "load_rows", "matrix_name", "plain", "segment_files",
+           "segment_name"]
 
 SEGMENT_ROWS = 1 << 18  # rows of a closed segment at least: 384 MB of float32 at 384 dimensions
 
@@ -46,6 +48,21 @@ def segment_names(name: str, recorded: Iterable[str]) -> list[str]:
     return [name] + [n for _, n in more]
 
 
+# Where a matrix's rows are in memory: each part's first row, row count, address and row stride
+Layout = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def layout(parts: list[np.ndarray]) -> Layout | None:
+    """The Layout of the rows of these parts (one matrix's, in order); None when a part is not rows laid
+    out in memory (no parts, a 0-d or a strided view)."""
+    if not parts or any(p.ndim < 1 or not p.flags.c_contiguous for p in parts):
+        return None
+    counts = np.array([len(p) for p in parts], dtype=np.int64)
+    return (np.concatenate([[0], np.cumsum(counts)[:-1]]), counts,
+            np.array([p.ctypes.data for p in parts], dtype=np.int64),
+            np.array([p.strides[0] if p.size else 0 for p in parts], dtype=np.int64))
+
+
 class Rows:
     """Segments (mapped .npy matrices of one dtype and width) read as one matrix, read-only."""
 
@@ -60,6 +77,11 @@ class Rows:
 
     def __len__(self) -> int:
         return self.shape[0]
+
+    @functools.cached_property
+    def layout(self) -> Layout | None:
+        """Where the segments' rows are in memory (index.prefetch advises on them for every question)."""
+        return layout(self.parts)
 
     @property
     def files(self) -> list[Path]:

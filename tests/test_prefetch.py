@@ -69,3 +69,31 @@ def test_gather_gives_what_indexing_gives_for_arrays_and_segments(tmp_path: Path
     assert np.array_equal(gather(small[:, ::2], [1]), small[:, ::2][[1]])  # not rows laid out: not advised
     will_need_spans(small, [], [])
     will_need(None, [1])  # nothing to advise: nothing happens
+
+
+def test_a_terms_postings_and_only_theirs_are_read_before_scoring(tmp_path: Path) -> None:
+    import bm25s
+
+    from index.lexical_index import PassageTerms, bm25_of, will_need_postings
+
+    # "common" in every passage: its postings fill pages of both score columns; the other terms' one entry each
+    # fill the rest, so "common"'s pages are a small share of each file
+    passages = [["common", f"w{i}", f"v{i}", f"u{i}", f"t{i}"] for i in range(4000)]
+    folder = tmp_path / "bm25"
+    bm25_of(PassageTerms.of(passages)).save(str(folder))
+    os.sync()
+    bm25 = bm25s.BM25.load(str(folder), mmap=True)
+    drop_cached(folder)
+    before = resident(folder)
+    will_need_postings(bm25, ["common", "not-a-term"])
+    span = 4000 * 4  # 4,000 entries of 4 bytes in each of the two columns
+    columns = ("data.csc.index.npy", "indices.csc.index.npy")
+    deadline = time.monotonic() + 10
+    while min(resident(folder)[c] - before[c] for c in columns) < span and time.monotonic() < deadline:
+        time.sleep(0.01)
+    now = resident(folder)
+    for column in columns:
+        assert now[column] - before[column] >= span
+        assert now[column] < 4000 * 5 * 4 // 2  # "common"'s pages, not the file's
+    will_need_postings(bm25, [])  # no terms, and no bm25s layout: nothing to read, nothing fails
+    will_need_postings(object(), ["common"])
