@@ -1,4 +1,4 @@
-"""`python -m eval SUBCOMMAND`: run (gold set, ablations, gate), beir DIR, squad FILE, external, bench,
+"""`python -m eval SUBCOMMAND`: run (gold set, ablations, gate), beir DIR, squad FILE, pq FILE, external, bench,
 scale, probe, train, calibrate, feedback. Errors are one line on stderr and a non-zero exit code, never a traceback."""
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ def run(args: argparse.Namespace) -> int:
     return main(args.gold, args.index, args.baseline, args.reports, args.update_baseline, args.tolerance,
                 progress=not args.quiet, check_path=args.check,
                 conversation_paths=(args.conversations, args.conversations_check))
+
+
+def pq(args: argparse.Namespace) -> int:
+    from eval.pq import main
+
+    return main(args.file, args.cache, args.reports, args.lists, args.probes)
 
 
 def beir(args: argparse.Namespace) -> int:
@@ -128,6 +134,12 @@ def parser() -> argparse.ArgumentParser:
                    help="also answer each question under the hand-set weights, for the ranker's comparison")
     p.set_defaults(func=squad)
 
+    p = sub.add_parser("pq", help="PQ finds re-scored exactly against recall, real model on SQuAD's sentences")
+    p.add_argument("file", type=Path, help="dev-v1.1.json")
+    p.add_argument("--lists", type=int, default=None, help="IVF lists (default: as a build would choose)")
+    p.add_argument("--probes", type=int, default=8, help="IVF lists searched per question")
+    p.set_defaults(func=pq)
+
     p = sub.add_parser("external", help="SciFact and SQuAD -> eval/reports/external.json")
     p.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets",
                    help="folder holding scifact/ and squad-v1.1/")
@@ -177,7 +189,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=train)
 
 
-    for name in ("beir", "squad", "external", "bench", "scale", "train"):
+    for name in ("beir", "squad", "pq", "external", "bench", "scale", "train"):
         sp = sub.choices[name]
         if name != "train":
             sp.add_argument("--reports", type=Path, default=REPORTS, help="folder for the report JSON")

@@ -48,7 +48,10 @@ IVF_MIN_PROBE = 8
 PQ_BYTES = (48, 64, 32, 16)  # IVF-PQ code size: the first that divides the dimension (none: scalar codes)
 PQ_BITS = 8  # per sub-vector: 256 centroids each
 PQ_FROM = 256 * IVF_TRAIN_PER_LIST  # vectors from which IVF lists hold PQ codes (the k-means sample's size)
-PQ_OVERSAMPLE = 4  # a PQ search asks for this many times the items wanted; their exact scores pick the best
+# A PQ search asks for this many times the items wanted; their exact scores pick the best. Each is a random
+# row read on a cold page cache (about 0.45 MB of a question's 3.8 MB at 100,000 articles), but 2 would
+# cost the held-out half of SQuAD 0.007 of its answer sentences among the 20 nearest (`python -m eval pq`)
+PQ_OVERSAMPLE = 4
 # The codebooks' k-means (256 centroids in each of `pq` subspaces): 10 iterations on at most 64 points a
 # centroid. FAISS's 25 on up to 256 cost 14 CPU s at 35,121 sentences for the same recall@20 (0.414 and
 # 0.415, hashing encoder, IVF forced at 1,000 articles), and the sample grows with the lists.
@@ -199,10 +202,11 @@ def search_params(index: Any, n: int) -> Any:
     return None
 
 
-def nearest(index: Any, vectors: np.ndarray, query: np.ndarray, n: int) -> list[tuple[int, float]]:
+def nearest(index: Any, vectors: np.ndarray, query: np.ndarray, n: int,
+            oversample: int = PQ_OVERSAMPLE) -> list[tuple[int, float]]:
     """The `n` items nearest `query` as (row, exact inner product), best first, ties by row. An
     approximate index's scores are recomputed from `vectors`, the rows it was built over (as is
-    everything when `n` asks for every row); one of PQ codes is asked for PQ_OVERSAMPLE times `n` items
+    everything when `n` asks for every row); one of PQ codes is asked for `oversample` times `n` items
     and the best `n` of them by those scores kept."""
     if n <= 0 or index.ntotal == 0:
         return []
@@ -212,7 +216,7 @@ def nearest(index: Any, vectors: np.ndarray, query: np.ndarray, n: int) -> list[
     if not isinstance(index, faiss.IndexFlat) and n >= index.ntotal:  # all of them: a graph may miss some
         sims = np.asarray(vectors, dtype=np.float32) @ q[0]
         return sorted(((i, float(s)) for i, s in enumerate(sims)), key=lambda p: (-p[1], p[0]))
-    wanted = n * PQ_OVERSAMPLE if isinstance(index, faiss.IndexIVFPQ) else n
+    wanted = n * max(oversample, 1) if isinstance(index, faiss.IndexIVFPQ) else n
     scores, found = index.search(q, min(wanted, index.ntotal), params=search_params(index, wanted))
     ids = [int(i) for i in found[0] if i >= 0]
     if isinstance(index, faiss.IndexFlat):  # exact already

@@ -4,6 +4,7 @@ the manifest; the answers of the seed corpus are the same through HNSW as throug
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
@@ -276,3 +277,22 @@ def test_an_ivf_index_is_read_with_the_codes_its_record_names_and_refused_otherw
     path.write_text(json.dumps(raw))
     with pytest.raises(IndexCorrupt, match="does not hold the codes"):
         read_folder(fresh.index_dir)
+
+
+def test_the_pq_measure_finds_recall_growing_with_the_finds_rescored_and_whole_when_all_are(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.ann as ann
+    from eval.pq import measure
+
+    monkeypatch.setattr(ann, "PQ_FROM", 1000)
+    rows = unit_rows(3000)
+    index = build_ann(rows, replace(choose(3000, 100, ivf_from=100, dim=64), pq=16))
+    index.nprobe = index.nlist  # every list searched: only the codes' ranking is approximate
+    index.max_codes = 0
+    queries = rows[:30] + 0.3 * unit_rows(30, seed=2)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    gold = [{int(np.argmax(rows @ q))} for q in queries]
+    found = measure(index, rows, queries, gold, 10, (1, 2, 4, 300))
+    recalls = [r["recall@10"] for r in found["oversamples"]]
+    assert recalls == sorted(recalls) and recalls[0] < 1.0 and recalls[-1] == 1.0
+    assert found["exact_answer_among"] == 1.0 and found["oversamples"][-1]["answer_among"] == 1.0
