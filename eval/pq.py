@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from eval import EvalError
-from eval.squad import SquadQuestion, load_squad, split_titles
+from eval.squad import holds_answer, load_squad, split_titles
 
-__all__ = ["OVERSAMPLES", "answer_rows", "main", "measure"]
+__all__ = ["OVERSAMPLES", "main", "measure"]
 
 OVERSAMPLES = (1, 2, 3, 4, 8)
 
@@ -27,9 +27,11 @@ def measure(index: Any, vectors: np.ndarray, queries: np.ndarray, gold: Sequence
             oversamples: Sequence[int] = OVERSAMPLES) -> dict[str, Any]:
     """For each oversampling: the mean recall of the exact `n` nearest (inner product with `vectors`) among
     the `n` that index.ann.nearest keeps, and the share of queries with a `gold` row among them."""
-    from index.ann import nearest
+    from index.ann import AnnSpec, build_ann, nearest
 
-    exact = [set(np.argsort(-(vectors @ q), kind="stable")[:n].tolist()) for q in queries]
+    flat = build_ann(np.asarray(vectors, dtype=np.float32), AnnSpec())
+    exact = [{i for i, _ in nearest(flat, vectors, q, n)} for q in queries]
+
     def share(flags: Sequence[float]) -> float:
         return round(float(np.mean(flags)), 4) if len(flags) else 0.0
 
@@ -43,42 +45,35 @@ def measure(index: Any, vectors: np.ndarray, queries: np.ndarray, gold: Sequence
     return {"questions": len(queries), "exact_answer_among": found, "oversamples": rows}
 
 
-def answer_rows(q: SquadQuestion, text: str, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> set[int]:
-    """The sentences (rows, with their spans in `text`) that hold one of the question's answers."""
-    return {int(r) for r in rows if any(a.lower() in text[starts[r]:ends[r]].lower() for a in q.answers)}
-
-
 def main(path: Path, cache: Path, reports: Path, lists: int | None, probes: int, n: int = 20,
          say: Callable[[str], None] = print) -> int:
     import faiss
 
     from index.ann import AnnSpec, build_ann, lists_for, pq_bytes
-    from index.onnx_encoder import OnnxEncoder
+    from index.encoder import index_encoder
+    from index.store import read_folder
 
     folder = cache / "squad-index"
-    if not (folder / "match_vectors.npy").is_file():
+    if not (folder / "manifest.json").is_file():
         raise EvalError(f"no SQuAD index at {folder}: run `python -m eval squad {path}` first (it builds one there)")
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    if manifest.get("encoder", {}).get("kind") != "onnx":
-        raise EvalError(f"the index at {folder} was not built with the model; build it with `python -m eval squad`")
-    vectors = np.load(folder / "match_vectors.npy")
-    spans = np.load(folder / "spans.npz")
-    docs = [json.loads(line)["doc_id"] for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
-    at = {d: i for i, d in enumerate(docs)}
-    paragraphs, questions = load_squad(path)
-    context = {p.doc_id: p.context for p in paragraphs}
-    spec = AnnSpec("ivf", context=float(manifest["ann"]["sentences"]["context"]),
+    data = read_folder(folder)
+    if data.manifest.encoder.get("kind") != "onnx" or data.match_vectors is None:
+        raise EvalError(f"the index at {folder} was not built with the model by this version; build it again "
+                        f"with `python -m eval squad {path}`")
+    vectors = np.asarray(data.match_vectors, dtype=np.float32)
+    spec = AnnSpec("ivf", context=float(data.manifest.ann["sentences"]["context"]),
                    nlist=lists or lists_for(len(vectors)), nprobe=probes, pq=pq_bytes(vectors.shape[1]))
     faiss.omp_set_num_threads(1)  # one question at a time, as served
     index = build_ann(vectors, spec)
-    encoder = OnnxEncoder.from_index(folder)
-    by_doc = {i: np.flatnonzero(spans["s_doc"] == i) for i in range(len(docs))}
+    encoder = index_encoder(folder, data.manifest.encoder, data.manifest.dim, threads=2)
+    _, questions = load_squad(path)
+    sentences = data.sentences
     result: dict[str, Any] = {"sentences": len(vectors), "ann": spec.record(), "n": n}
     for half in ("train", "test"):
-        asked = [q for q in split_titles(questions, half) if q.doc_id in at]
+        asked = [q for q in split_titles(questions, half) if q.doc_id in data.articles]
         texts = [q.question for q in asked]
         queries = np.vstack([encoder.embed_queries(texts[i: i + 256]) for i in range(0, len(texts), 256)])
-        gold = [answer_rows(q, context[q.doc_id], by_doc[at[q.doc_id]], spans["s_start"], spans["s_end"])
+        gold = [{i for i in sentences.of_article(q.doc_id) if holds_answer(sentences[i].text, q.answers)}
                 for q in asked]
         result[half] = measure(index, vectors, queries, gold, n)
         say(f"{half} ({len(asked):,} questions; exact search: answer among the {n} nearest "
