@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.parse import NOUN_TAGS, Parse, Token
+from server.parse import NAME_TAGS, NOUN_TAGS, Parse, Token
 from server.qtype import PERSON_ROLES
 
 PERSON = frozenset({"PERSON", "ORG", "NORP"})
@@ -119,6 +119,18 @@ def stranded(tokens: tuple[Token, ...], after: int) -> bool:
     clause of that noun ("what was the first team he played for?") and the noun is still the answer."""
     words = [t for t in tokens[after:] if t.tag not in PUNCTUATION]
     return bool(words) and words[-1].tag in STRANDED and not any(t.tag.startswith("VB") for t in words)
+
+
+def asks_who_named_is(parse: Parse) -> bool:
+    """"Who is Masoud Pezeshkian?", "who are the Houthis?": the copula's subject is a name the question
+    gives, so the question asks what that one is (an office, a description) and its answer is about them;
+    the other people the answer names are not what it gave. "Who is the Iranian president?" asks for a
+    person."""
+    tokens = [t for t in unbracketed(parse.tokens) if t.tag not in PUNCTUATION]
+    if len(tokens) < 3 or tokens[0].lemma not in ("who", "whom") or tokens[1].lemma not in COPULA:
+        return False
+    rest = tokens[3:] if tokens[2].lemma == "the" else tokens[2:]
+    return bool(rest) and all(t.tag in NAME_TAGS and t.text[:1].isupper() for t in rest)
 
 
 def of_head(head: Token, tokens: tuple[Token, ...], after: int, wh: str) -> AnswerType:

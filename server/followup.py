@@ -168,14 +168,22 @@ def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> Re
     i = next((i for i, antecedent in pointing if not antecedent), pointing[0][0])
     t = tokens[i]
     if t.fold in PERSONAL:
-        names = _people(question, prev, last)
-        if not names:
-            return None
-        said = names[0] + ("'s" if t.fold in POSSESSIVE else "")
-        standalone = question[:t.start] + said + question[t.end:]
-        return Reading(standalone, core_of(standalone))
+        standalone = _person_named(question, prev, last)
+        return None if standalone is None else Reading(standalone, core_of(standalone))
     end = tokens[i + 1].end if t.fold in DEMONSTRATIVE and i + 1 < len(tokens) and tokens[i + 1].content else t.end
     return Reading(question[:end] + f" ({carried})" + question[end:], prev.focus, True)
+
+
+def _person_named(question: str, prev: Resolution, last: Turn) -> str | None:
+    """The question with its first "he" or "she" given who it is ("why did he refuse?" -> "why did Lavrov
+    refuse?"); the question as it is when it has none, None when there is no one to be."""
+    t = next((t for t in words_of(question) if t.fold in PERSONAL), None)
+    if t is None:
+        return question
+    names = _people(question, prev, last)
+    if not names:
+        return None
+    return question[:t.start] + names[0] + ("'s" if t.fold in POSSESSIVE else "") + question[t.end:]
 
 
 def _people(question: str, prev: Resolution, last: Turn) -> list[str]:
@@ -269,10 +277,11 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     own = [t for t in tokens if t.content]
     opened = opener_length(tokens)
     carried = _carried(previous, last)
-    if not own and any(t.fold in PERSONAL for t in tokens) and not _people(question, previous, last):
-        return Resolution(question, False, reference, reference, core_of(question), True)  # "what did he say?"
     if not own:
-        reading = _bare_wh(question, previous, carried)
+        named = _person_named(question, previous, last)  # "what did he say?": who he is, then what about
+        if named is None:
+            return Resolution(question, False, reference, reference, core_of(question), True)
+        reading = _bare_wh(named, previous, carried)
     elif opened:
         reading = _ellipsis(question, previous, opened)
     else:

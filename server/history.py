@@ -11,9 +11,9 @@ from typing import Any
 
 from index.errors import VerbatimError
 from index.text import fold, terms
-from server.answertype import AMOUNT, NAMED, answer_type
+from server.answertype import AMOUNT, NAMED, answer_type, asks_who_named_is
 from server.features import head_named, type_match
-from server.followup import Turn
+from server.followup import Turn, dependence
 from server.parse import Parser
 from server.query import span_problem
 from server.question import Query
@@ -53,8 +53,13 @@ class History:
                     raise InvalidQuestion(problem)
                 texts.append(self.texts[doc_id][start:end])
             turns.append(Turn(turn.question, tuple(texts)))
-        if leaning and turns and history[-1].quotes:  # only the last answer is pointed at: only its question is parsed
-            turns[-1] = replace(turns[-1], answered=self.answered(history[-1]))
+        # a turn's answer is pointed at by the question after it (resolve_history reads each earlier follow-up
+        # again against the turn before it): only those questions are parsed, the same whenever it is read
+        after = [t.question for t in history[1:]] + [""]
+        for n, turn in enumerate(history):
+            next_leans = dependence(after[n])[0] != "none" if n + 1 < len(history) else leaning
+            if next_leans and turn.quotes:
+                turns[n] = replace(turns[n], answered=self.answered(turn))
         return turns
 
     def covered(self, doc_id: str, start: int, end: int) -> list[int]:
@@ -67,8 +72,9 @@ class History:
         kind its question asked for that the question does not name: what that answer gave (spaCy's
         entities, found at build time)."""
         # names only: a pronoun points at a person, place or thing, not at a figure or a date
-        labels = answer_type(self.parser.parse(turn.question)).labels & NAMED
-        if not labels or not self.annotations:
+        parse = self.parser.parse(turn.question)
+        labels = answer_type(parse).labels & NAMED
+        if not labels or not self.annotations or asks_who_named_is(parse):
             return ()
         asked, found = set(terms(turn.question)), []
         for doc_id, start, end in turn.quotes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.answertype import ANY, answer_type
+from server.answertype import ANY, answer_type, asks_who_named_is
 from server.parse import Parser
 
 
@@ -87,3 +87,12 @@ def test_parse_offers_names_and_pronouns(parser: Parser) -> None:
     parse = parser.parse("What did Masoud Pezeshkian say about it in 2024?")
     assert "2024" in parse.names() and any("Pezeshkian" in n for n in parse.names())
     assert [t.text for t in parse.pronouns()] == ["it"]
+
+
+@pytest.mark.parametrize(("question", "describes"), [
+    ("Who is Masoud Pezeshkian?", True), ("Who are the Houthis?", True), ("who was Qasem Soleimani", True),
+    ("Who is the Iranian president?", False), ("Who signed the treaty?", False), ("What is BRICS?", False),
+    ("Who is Putin meeting?", False)])
+def test_a_who_question_about_a_name_it_gives_asks_what_that_one_is(parser: Parser, question: str,
+                                                                    describes: bool) -> None:
+    assert asks_who_named_is(parser.parse(question)) is describes

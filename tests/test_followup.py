@@ -201,6 +201,37 @@ def test_the_last_answer_gives_the_names_of_the_kind_its_question_asked_for(answ
     assert answerer.history.answered(Exchange("When is the visit?", spans)) == ()  # a date: not what a pronoun means
 
 
+def test_he_after_who_is_a_name_is_that_one_not_another_the_answer_names(answerer: Answerer) -> None:
+    # the answer to "who is Pezeshkian?" names Putin beside him; it describes Pezeshkian, whom "he" then means
+    first = "Who is Masoud Pezeshkian?"
+    answer = answerer.ask(first)
+    assert any("Putin" in q.text for q in answer.quotes)
+    spans = tuple((q.doc_id, q.start, q.end) for q in answer.quotes)
+    assert answerer.history.answered(Exchange(first, spans)) == ()
+    follow = answerer.ask("What did he sign in Moscow?", history=[Exchange(first, spans)])
+    assert follow.resolved_question == "What did Masoud Pezeshkian sign in Moscow?"
+
+
+def test_a_follow_up_read_again_in_a_later_turns_history_is_read_as_it_was_asked(answerer: Answerer) -> None:
+    # "he" in the second turn is the person the first answer named; the third turn reads the second again
+    # against the first, and must find the same person there, not the first question's own name
+    history: list[Exchange] = []
+    resolved = []
+    for question in ("Who will Pezeshkian sign the deal with?", "When did he become president?", "Why?"):
+        answer = answerer.ask(question, history=history)
+        resolved.append(answer.resolved_question)
+        history.append(Exchange(question, tuple((q.doc_id, q.start, q.end) for q in answer.quotes)))
+    assert resolved[1] == "When did Vladimir Putin become president?"
+    assert "Vladimir Putin become president" in resolved[2]
+
+
+def test_a_he_in_a_question_without_words_of_its_own_is_named_too() -> None:
+    last = Turn("Who signed the treaty?", ("Lavrov signed it.",), (("PERSON", "Sergei Lavrov"),))
+    found = resolve_history("What did he say?", [last])
+    assert found.used and found.question.startswith("What did Sergei Lavrov say (")
+    assert resolve_history("What did he say?", [Turn("Which countries signed the treaty?")]).unresolved == "he"
+
+
 @pytest.mark.parametrize("question", ["Which other countries did the same?", "What did Iran get in return?",
                                       "Did India join too?"])
 def test_a_word_relative_to_what_was_said_leans_on_the_last_turn_it_meets(question: str) -> None:
