@@ -52,7 +52,7 @@ from index.texts import with_meta
 from index.vectorise import encode_articles
 
 # Bump when cleaning, splitting or chunking rules change: every article is then processed again.
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 
 
 @dataclass(frozen=True)

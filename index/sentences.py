@@ -16,6 +16,11 @@ END = re.compile(r"(?:[.!?]+|…)[\"'”’»)\]]*(?=\s)")
 # "BRICS.Today": a full stop with no space before a capitalised word, after a word of 3+ letters.
 GLUED = re.compile(r"(?<=[^\W\d_]{3})\.(?=[A-Z][a-z]{2,})")
 NEWLINE_GAP = re.compile(r"\s*\n\s*")
+# "... ballistic missiles. scope. Iranian officials deny ...": one lower-case word between a sentence's
+# full stop and the next sentence is residue of the page (a link or caption cut loose), neither a sentence
+# nor part of one: it ends the sentence before it and is left out (spans select, never rewrite)
+ORPHAN = re.compile(r"[^\W\d_A-Z]{2,}\.(?=\s+[A-Z\"'“‘(])")
+ORPHAN_PIECE = re.compile(r"[^\W\d_A-Z]{2,}\.")
 OPENERS = "\"'“‘«([¿¡—-"
 TERMINALS = ".!?…:;\"'”’»)]"
 
@@ -33,9 +38,10 @@ def is_sentence_end(text: str, dot_end: int, next_pos: int) -> bool:
     if next_pos >= len(text):
         return True
     nxt = text[next_pos]
-    if nxt.islower():
+    orphan = nxt.islower() and ORPHAN.match(text, next_pos) is not None
+    if nxt.islower() and not orphan:
         return False
-    if not (nxt.isupper() or nxt.isdigit() or nxt in OPENERS or not nxt.isascii()):
+    if not (orphan or nxt.isupper() or nxt.isdigit() or nxt in OPENERS or not nxt.isascii()):
         return False
     punct = text[dot_end - 1] if dot_end else ""
     mark = dot_end
@@ -89,7 +95,7 @@ def split_span(text: str, start: int, end: int) -> list[tuple[int, int]]:
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
-        if any(ch.isalnum() for ch in text[s:e]):
+        if any(ch.isalnum() for ch in text[s:e]) and not (pieces and ORPHAN_PIECE.fullmatch(text, s, e)):
             pieces.append((s, e))
         pos = max(next_start, cut_end)
     return pieces

@@ -56,3 +56,15 @@ def test_blocks_split_at_headings_and_cut_debris() -> None:
     blocks = [(s.text, s.block) for s in split_sentences("d", text, spans)]
     assert blocks == [("Title", 0), ("One sentence here.", 0), ("Two here.", 0), ("Section", 1),
                       ("Three here.", 1), ("Four here.", 2)]
+
+
+def test_a_lower_case_word_cut_loose_between_two_sentences_is_left_out() -> None:
+    text = ("Tehran has been accused of supplying Russia with short-range ballistic missiles. scope. Iranian "
+            "officials deny the allegations. He lives in the U.S. today. Prices rose, e.g. rents. Jets arrived.")
+    assert split(text) == [
+        "Tehran has been accused of supplying Russia with short-range ballistic missiles.",
+        "Iranian officials deny the allegations.",
+        "He lives in the U.S. today.",  # a dotted acronym does not end a sentence: "today." is its own
+        "Prices rose, e.g. rents.",
+        "Jets arrived.",
+    ]
