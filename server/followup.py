@@ -131,8 +131,8 @@ def _ellipsis(question: str, prev: Resolution, opened: int) -> Reading:
         return Reading(_bracketed(question, prev.focus), prev.focus, True)
     phrase = question[rest[0].start:rest[-1].end]
     figure = len(rest) == 1 and rest[0].text.isdigit()  # "what about 2024?" takes the place of a figure
-    bare_name = figure or all(t.content or t.fold in ("the", "of", "and") for t in rest) and any(
-        is_name(t, False) and t.text[:1].isupper() for t in rest)
+    noun_phrase = all(t.content or t.fold in ("the", "of", "and") for t in rest)
+    bare_name = figure or noun_phrase and any(is_name(t, False) and t.text[:1].isupper() for t in rest)
     base = prev.question if "(" not in prev.question else prev.focus
     before = words_of(base)
     names = [(i, t) for i, t in enumerate(before) if is_name(t, i == 0) and t.text.isdigit() == figure
@@ -152,7 +152,10 @@ def _ellipsis(question: str, prev: Resolution, opened: int) -> Reading:
         if base is prev.question:
             return Reading(replaced, core_of(replaced), about=phrase)
         return Reading(_bracketed(question, replaced), replaced, True, phrase)
-    return Reading(_bracketed(question, prev.focus), prev.focus, True)
+    # "what about the helicopters?" after a question about the jets: no name to put it in the place of, but
+    # it is still the whole of what is asked, so an answer must name it
+    thing = question[rest[1].start:rest[-1].end] if rest[0].fold in ARTICLES and len(rest) > 1 else phrase
+    return Reading(_bracketed(question, prev.focus), prev.focus, True, thing if noun_phrase else "")
 
 
 def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> Reading | None:

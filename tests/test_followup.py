@@ -389,6 +389,20 @@ def test_mentions_reads_a_name_through_its_stem_and_the_country_aliases() -> Non
     assert mentions("Trade fell 5% in 2024.", "2024") and not mentions("Trade fell 5% in 2023.", "2024")
 
 
+def test_what_about_a_thing_asks_about_it_and_is_answered_only_by_quotes_naming_it(answerer: Answerer) -> None:
+    assert resolve_history("What about the helicopters?", [Turn(JETS)]).about == "helicopters"
+    assert resolve_history("And what do they do then?", [Turn(JETS)]).about is None  # a clause, not a thing
+    history: list[Exchange] = []
+    for question in (JETS, "Why not?"):
+        asked = answerer.ask(question, history=history)
+        history.append(Exchange(question, tuple((q.doc_id, q.start, q.end) for q in asked.quotes)))
+    loose = answerer.ask("What about the helicopters?", options=Options(about_named=False), history=history)
+    found = answerer.ask("What about the helicopters?", history=history)
+    # without it the reason the jets were withheld comes first again; with it, the helicopter deals
+    assert loose.quotes and not all(mentions(q.text, "helicopters") for q in loose.quotes)
+    assert found.quotes and all(mentions(q.text, "helicopters") for q in found.quotes)
+
+
 def test_and_what_about_a_name_no_quote_names_is_not_answered_with_the_last_answer(answerer: Answerer) -> None:
     first = "Do Moscow and Tehran want a legally binding alliance?"
     asked = answerer.ask(first)
