@@ -80,8 +80,11 @@ class Quoter:
             focus = top.sentence
             if said and all(i in said for i in ids):
                 new = self.beside(ids)
+                # the reader has seen the rest: the new sentence answers, unless only a seen one states the
+                # kind of fact asked for ("when did he say it?": the last answer's "Later in October, ...")
+                stating = [i for i in new + ids if self.states(i, labels, question)] if labels else []
+                focus = stating[0] if stating else new[0] if new else focus
                 ids += new
-                focus = new[0] if new else focus  # the reader has seen the rest: the new sentence answers
             planned.append(Planned(with_context(ids, sentences, question, scores, weights.follow_ratio), focus, group))
         for ids, focus, group in joined(planned, sentences):
             top = max(group, key=lambda c: c.score)
@@ -101,6 +104,15 @@ class Quoter:
                                 self.context_sentence(ids[-1] + 1, first.doc_id),
                                 *self.provenance(first.doc_id)))
         return quotes
+
+    def states(self, i: int, labels: frozenset[str], question: str) -> bool:
+        """Sentence i names an entity of the labels asked for that the question does not (build-time
+        entities; False for an index never annotated)."""
+        if not self.index.annotations:
+            return False
+        s = self.index.sentences[i]
+        return entity_phrase(self.index.articles[s.doc_id].text, self.index.annotations[i].entities, labels,
+                             question) is not None
 
     def provenance(self, doc_id: str) -> tuple[str | None, str | None]:
         """The article's source and publication date, where its metadata gives them."""

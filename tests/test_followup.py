@@ -389,6 +389,19 @@ def test_mentions_reads_a_name_through_its_stem_and_the_country_aliases() -> Non
     assert mentions("Trade fell 5% in 2024.", "2024") and not mentions("Trade fell 5% in 2023.", "2024")
 
 
+def test_a_typed_follow_up_answered_by_the_last_quote_itself_emphasises_it_there(answerer: Answerer) -> None:
+    # "When did he say it?": the date is in the sentence the reader has seen ("Later in October, ... Lavrov
+    # confirmed ..."), not in the neighbour a repeated quote adds
+    first = "What did Lavrov say about the agreement?"
+    asked = answerer.ask(first)
+    assert "Lavrov" in asked.quotes[0].text
+    history = [Exchange(first, tuple((q.doc_id, q.start, q.end) for q in asked.quotes))]
+    quote = answerer.ask("When did he say it?", history=history).quotes[0]
+    text = answerer.index.articles[quote.doc_id].text
+    assert "Lavrov" in text[quote.focus[0]:quote.focus[1]]
+    assert text[quote.answer_start:quote.answer_end] == "October"
+
+
 def test_what_about_a_thing_asks_about_it_and_is_answered_only_by_quotes_naming_it(answerer: Answerer) -> None:
     assert resolve_history("What about the helicopters?", [Turn(JETS)]).about == "helicopters"
     assert resolve_history("And what do they do then?", [Turn(JETS)]).about is None  # a clause, not a thing
