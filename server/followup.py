@@ -23,6 +23,7 @@ from server.pointing import (
     FILLERS,
     NEGATION,
     PERSONAL,
+    PLACING,
     POSSESSIVE,
     THIN,
     WH,
@@ -127,6 +128,10 @@ def _ellipsis(question: str, prev: Resolution, opened: int) -> Reading:
     else of its last name; with no name to replace, the previous focus goes in brackets."""
     tokens = words_of(question)
     rest = tokens[opened:]
+    tail = rest[1:]
+    if tail and rest[0].fold in PLACING and (len(tail) == 1 and tail[0].text.isdigit() or all(
+            is_name(t, False) and t.text[:1].isupper() for t in tail)):
+        rest = tail  # "and in 2021?", "and with China?": a year or a name where the last question had one
     if not rest:
         return Reading(_bracketed(question, prev.focus), prev.focus, True)
     phrase = question[rest[0].start:rest[-1].end]

@@ -34,6 +34,8 @@ OPENERS = (("what", "about"), ("how", "about"), ("what", "of"), ("as", "for"), (
 THIN = 1  # a pronoun with no antecedent leans on the turn before unless the question has more own words
 
 WH_COMPLEMENTS = frozenset("much many far long often old big large soon".split())  # "how much", "how far"
+# "and in 2021?", "and with China?": the preposition the name keeps in the question it is put into
+PLACING = frozenset("in at on for with to".split())
 FILLERS = frozenset("ok okay well hmm right alright yes no sure thanks".split())  # "OK, which areas ...?"
 
 Dependence = Literal["none", "weak", "bare", "strong"]

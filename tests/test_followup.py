@@ -31,6 +31,12 @@ def test_ellipsis_puts_the_new_name_in_the_place_of_the_old_one() -> None:
     assert found.question == "What did Russia say about India?" and found.used
     found = resolve_history("What about 2024?", [Turn("How much did trade drop in 2023?")])
     assert found.question == "How much did trade drop in 2024?"
+    # the preposition a year or name keeps is the one it takes the place of
+    found = resolve_history("And in 2021?", [Turn("How much did trade drop in 2023?")])
+    assert found.question == "How much did trade drop in 2021?" and found.about == "2021"
+    found = resolve_history("And with Saudi Arabia?", [Turn("How much does Iran trade with Russia?")])
+    assert found.question == "How much does Iran trade with Saudi Arabia?"
+    assert resolve_history("And in the end?", [Turn("How much did trade drop in 2023?")]).about is None
 
 
 def test_a_pronoun_with_nothing_to_point_to_carries_the_previous_focus() -> None:
