@@ -19,7 +19,7 @@ from index.prefetch import gather, will_need, will_need_spans
 from index.segments import plain
 from index.settings import Settings
 from index.store import IndexData, check_lexical, check_model, read_folder, read_manifest, resolve
-from index.text import terms
+from index.text import fold, terms
 from index.texts import ArticleTexts
 from server.abstain import Calibration, Evidence, confidence, evidence_of
 from server.byline import Titles, asks_author, author_sentences, named_sources, sources_of, without_sources
@@ -135,6 +135,7 @@ class Answerer:
         self.sentence_vectors = plain(index.sentence_vectors)
         self.context_vectors = plain(index.context_vectors)
         self.sources = sources_of(index.articles)
+        self.publishers = frozenset(fold(name) for name in self.sources)  # never a "he" or "she"
         self.views = SentenceViews(index.sentences, self.texts, index.annotations, self.sentence_terms, self.position,
                                    self.previous)
         # the question tagger (tok2vec, tagger, lemmatizer); an index swapped in keeps the one loaded
@@ -189,7 +190,7 @@ class Answerer:
             raise InvalidQuestion(f"doc_ids: no article has the id {unknown[0]!r}; see /api/articles for the ids.")
         # what the last answer named is read (a parse of its question) only for a question that points back
         turns = self.history.turns(history, leaning=bool(history) and dependence(question)[0] != "none")
-        resolution = resolve_history(question, turns)
+        resolution = resolve_history(question, turns, self.publishers)
         asked = resolution.question
         # a follow-up that names its own source ("and what does Ming Pao say?") drops the one carried over
         named = named_sources(asked, self.sources)

@@ -163,7 +163,7 @@ def _ellipsis(question: str, prev: Resolution, opened: int) -> Reading:
     return Reading(_bracketed(question, prev.focus), prev.focus, True, thing if noun_phrase else "")
 
 
-def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> Reading | None:
+def _substitute(question: str, prev: Resolution, last: Turn, carried: str, sources: frozenset[str]) -> Reading | None:
     """The first pointing word given what it points to: "he"/"she" becomes the person the last answer
     named or a name of the previous question ("why did he refuse?" -> "why did Lavrov refuse?"), and
     None when there is no one to be ("he" after a question about countries: not a guess at the focus);
@@ -176,27 +176,28 @@ def _substitute(question: str, prev: Resolution, last: Turn, carried: str) -> Re
     i = next((i for i, antecedent in pointing if not antecedent), pointing[0][0])
     t = tokens[i]
     if t.fold in PERSONAL:
-        standalone = _person_named(question, prev, last)
+        standalone = _person_named(question, prev, last, sources)
         return None if standalone is None else Reading(standalone, core_of(standalone))
     end = tokens[i + 1].end if t.fold in DEMONSTRATIVE and i + 1 < len(tokens) and tokens[i + 1].content else t.end
     return Reading(question[:end] + f" ({carried})" + question[end:], prev.focus, True)
 
 
-def _person_named(question: str, prev: Resolution, last: Turn) -> str | None:
+def _person_named(question: str, prev: Resolution, last: Turn, sources: frozenset[str]) -> str | None:
     """The question with its first "he" or "she" given who it is ("why did he refuse?" -> "why did Lavrov
     refuse?"); the question as it is when it has none, None when there is no one to be."""
     t = next((t for t in words_of(question) if t.fold in PERSONAL), None)
     if t is None:
         return question
-    names = _people(question, prev, last)
+    names = _people(question, prev, last, sources)
     if not names:
         return None
     return question[:t.start] + names[0] + ("'s" if t.fold in POSSESSIVE else "") + question[t.end:]
 
 
-def _people(question: str, prev: Resolution, last: Turn) -> list[str]:
+def _people(question: str, prev: Resolution, last: Turn, sources: frozenset[str] = frozenset()) -> list[str]:
     """Who "he" or "she" may be: the people the last answer named, then the names of the previous
-    question, those the question itself names and figures left out."""
+    question, those the question itself names, figures and `sources` (the folded names of the articles'
+    publishers: "Does Asia Times think ...?" then "why are they nervous about him?") left out."""
     mine = {fold(n) for n in names_in(question)}
     # "Who said so?" -> "Lavrov ...", then "why did he?": the person the answer named comes first
     people = [text for label, text in last.answered if label == "PERSON"]
@@ -205,7 +206,7 @@ def _people(question: str, prev: Resolution, last: Turn) -> list[str]:
     office = _office(prev.question)
     names = [n for n in dict.fromkeys(people + ([office] if office else []) + names_in(prev.question))
              if fold(n) not in mine]
-    return [n for n in names if not any(c.isdigit() for c in n) and not is_country(n)]
+    return [n for n in names if not any(c.isdigit() for c in n) and not is_country(n) and fold(n) not in sources]
 
 
 def _office(question: str) -> str | None:
@@ -255,11 +256,13 @@ def _restates(question: str, last: Turn, prev: Resolution) -> bool:
 SPACE = re.compile(r"\s+")
 
 
-def resolve(question: str, history: Sequence[Turn], previous: Resolution | None = None) -> Resolution:
+def resolve(question: str, history: Sequence[Turn], previous: Resolution | None = None,
+            sources: frozenset[str] = frozenset()) -> Resolution:
     """The question as it is to be answered, given the earlier turns (oldest first).
 
     `previous`: the last turn's own resolution, when the caller has it (resolve_history); otherwise
-    the last turn's question is taken as it was asked."""
+    the last turn's question is taken as it was asked. `sources`: the folded names of the articles'
+    publishers, which no "he" or "she" is."""
     question = SPACE.sub(" ", question).strip()
     level, reference = dependence(question)
     alone = Resolution(question, focus=core_of(question))
@@ -286,14 +289,14 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
     opened = opener_length(tokens)
     carried = _carried(previous, last)
     if not own:
-        named = _person_named(question, previous, last)  # "what did he say?": who he is, then what about
+        named = _person_named(question, previous, last, sources)  # "what did he say?": who he is, then what about
         if named is None:
             return Resolution(question, False, reference, reference, core_of(question), True)
         reading = _bare_wh(named, previous, carried)
     elif opened:
         reading = _ellipsis(question, previous, opened)
     else:
-        found = _substitute(question, previous, last, carried)
+        found = _substitute(question, previous, last, carried, sources)
         if found is None:  # a "he" or "she" with no one to be
             return Resolution(question, False, reference, reference, core_of(question), True)
         reading = found
@@ -305,13 +308,13 @@ def resolve(question: str, history: Sequence[Turn], previous: Resolution | None 
                       follows, reading.about or None)
 
 
-def resolve_history(question: str, history: Sequence[Turn]) -> Resolution:
+def resolve_history(question: str, history: Sequence[Turn], sources: frozenset[str] = frozenset()) -> Resolution:
     """Resolve every earlier turn in order, each against the ones before it, then the question: "and
     why?" after "when was that?" leans on what "when was that?" itself was resolved to."""
     previous: Resolution | None = None
     for n in range(len(history)):
-        previous = resolve(history[n].question, history[:n], previous)
-    return resolve(question, history, previous)
+        previous = resolve(history[n].question, history[:n], previous, sources)
+    return resolve(question, history, previous, sources)
 
 
 def mentions(text: str, name: str) -> bool:

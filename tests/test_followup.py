@@ -231,6 +231,19 @@ def test_a_follow_up_read_again_in_a_later_turns_history_is_read_as_it_was_asked
     assert "Vladimir Putin become president" in resolved[2]
 
 
+def test_a_publisher_is_never_he_or_him(answerer: Answerer) -> None:
+    last = Turn("Does Asia Times think Trump's election will change the relationship?",
+                ("It is unlikely to change, say officials.",))
+    assert "Asia Times" in resolve_history("Why are officials nervous about him?", [last]).question  # not told
+    told = resolve_history("Why are officials nervous about him?", [last], frozenset({"asia times"}))
+    assert told.question == "Why are officials nervous about Trump?"
+    first = "Does Asia Times think Trump's election will change the Russia-Iran relationship?"
+    asked = answerer.ask(first)
+    history = [Exchange(first, tuple((q.doc_id, q.start, q.end) for q in asked.quotes))]
+    follow = answerer.ask("Why are Iranian officials nervous about him?", history=history)
+    assert follow.resolved_question == "Why are Iranian officials nervous about Trump?"
+
+
 def test_a_he_in_a_question_without_words_of_its_own_is_named_too() -> None:
     last = Turn("Who signed the treaty?", ("Lavrov signed it.",), (("PERSON", "Sergei Lavrov"),))
     found = resolve_history("What did he say?", [last])
