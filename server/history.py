@@ -20,6 +20,7 @@ from server.question import Query
 from server.records import Exchange, Quote
 from server.sentence_view import SentenceViews
 
+TITLE_REACH = 30  # characters before a name where its title stands ("Iranian Foreign Minister Sayeed ...")
 MAX_HISTORY = 10  # earlier turns a question may lean on (the client sends them back)
 
 
@@ -73,18 +74,25 @@ class History:
         entities, found at build time)."""
         # names only: a pronoun points at a person, place or thing, not at a figure or a date
         parse = self.parser.parse(turn.question)
-        labels = answer_type(parse).labels & NAMED
+        kind = answer_type(parse)
+        labels = kind.labels & NAMED
         if not labels or not self.annotations or asks_who_named_is(parse):
             return ()
-        asked, found = set(terms(turn.question)), []
+        asked, found, titled = set(terms(turn.question)), [], []
+        title = set(terms(kind.head)) if kind.head else set()
         for doc_id, start, end in turn.quotes:
             text = self.texts[doc_id]
             for i in self.covered(doc_id, start, end):
                 # "Masoud Pezeshkian" is named by a question that says "Pezeshkian"
-                found += [(e.label, text[e.start:e.end]) for e in self.annotations[i].entities
-                          if e.label in labels and start <= e.start and e.end <= end
-                          and not asked & set(terms(text[e.start:e.end]))]
-        return tuple(dict.fromkeys(found))
+                for e in self.annotations[i].entities:
+                    if e.label in labels and start <= e.start and e.end <= end \
+                            and not asked & set(terms(text[e.start:e.end])):
+                        found.append((e.label, text[e.start:e.end]))
+                        # "which general ...?": the one the answer names by that title ("General Behrouz
+                        # Esbati") before others it names in passing
+                        if title and title & set(terms(text[max(start, e.start - TITLE_REACH):e.start])):
+                            titled.append(found[-1])
+        return tuple(dict.fromkeys(titled + found))
 
     def around(self, spans: Sequence[tuple[str, int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The sentences the previous quotes cover and the one before and after each, in their articles;

@@ -231,6 +231,17 @@ def test_a_follow_up_read_again_in_a_later_turns_history_is_read_as_it_was_asked
     assert "Vladimir Putin become president" in resolved[2]
 
 
+def test_the_person_named_by_the_title_asked_for_comes_first(answerer: Answerer) -> None:
+    # the answer names Bashar al-Assad before "General Behrouz Esbati": "he" is the general asked for
+    first = "Which Iranian general accused Moscow of failing Tehran in Syria?"
+    asked = answerer.ask(first)
+    spans = tuple((q.doc_id, q.start, q.end) for q in asked.quotes)
+    people = [text for label, text in answerer.history.answered(Exchange(first, spans)) if label == "PERSON"]
+    assert "Esbati" in people[0] and any("Assad" in p for p in people[1:])
+    follow = answerer.ask("What else did he claim?", history=[Exchange(first, spans)])
+    assert "Esbati" in follow.resolved_question
+
+
 def test_a_publisher_is_never_he_or_him(answerer: Answerer) -> None:
     last = Turn("Does Asia Times think Trump's election will change the relationship?",
                 ("It is unlikely to change, say officials.",))
