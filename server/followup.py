@@ -30,6 +30,7 @@ from server.pointing import (
     WH_COMPLEMENTS,
     core_of,
     dependence,
+    is_calendar,
     is_country,
     is_name,
     names_in,
@@ -196,8 +197,9 @@ def _person_named(question: str, prev: Resolution, last: Turn, sources: frozense
 
 def _people(question: str, prev: Resolution, last: Turn, sources: frozenset[str] = frozenset()) -> list[str]:
     """Who "he" or "she" may be: the people the last answer named, then the names of the previous
-    question, those the question itself names, figures and `sources` (the folded names of the articles'
-    publishers: "Does Asia Times think ...?" then "why are they nervous about him?") left out."""
+    question, those the question itself names, figures, months and days ("what did Iran warn against in
+    September?"), and `sources` (the folded names of the articles' publishers: "Does Asia Times think ...?"
+    then "why are they nervous about him?") left out."""
     mine = {fold(n) for n in names_in(question)}
     # "Who said so?" -> "Lavrov ...", then "why did he?": the person the answer named comes first
     people = [text for label, text in last.answered if label == "PERSON"]
@@ -206,7 +208,8 @@ def _people(question: str, prev: Resolution, last: Turn, sources: frozenset[str]
     office = _office(prev.question)
     names = [n for n in dict.fromkeys(people + ([office] if office else []) + names_in(prev.question))
              if fold(n) not in mine]
-    return [n for n in names if not any(c.isdigit() for c in n) and not is_country(n) and fold(n) not in sources]
+    return [n for n in names if not any(c.isdigit() for c in n) and not is_country(n) and not is_calendar(n)
+            and fold(n) not in sources]
 
 
 def _office(question: str) -> str | None:

@@ -204,6 +204,16 @@ def names_in(question: str) -> list[str]:
     return [n[:-2] if n.endswith(("'s", "’s")) else n for n in names]  # "Pezeshkian's" -> Pezeshkian
 
 
+CALENDAR = frozenset("""january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split())
+
+
+def is_calendar(name: str) -> bool:
+    """"September", "Monday, January": a time, which no "he" or "she" is, whatever its capital letter."""
+    words = [w for w in re.findall(r"[\w-]+", fold(name)) if not w.isdigit()]
+    return bool(words) and all(w in CALENDAR for w in words)
+
+
 def is_country(word: str) -> bool:
     f = fold(word)
     return f in ALIASES or f in ALIASES.values()

@@ -457,3 +457,11 @@ def test_and_what_about_a_name_no_quote_names_is_not_answered_with_the_last_answ
     # without the rule the answer is about Moscow and Tehran again: quotes that never name China
     assert loose.quotes and not any(mentions(q.text, "China") for q in loose.quotes)
     assert all(mentions(q.text, "China") for q in found.quotes)
+
+
+def test_a_month_or_a_day_is_never_he() -> None:
+    last = Turn("Who said so (Iran warn Russia against in September)?", ("In September, Iran warned Moscow.",))
+    found = resolve_history("On which platform did he post it?", [last])
+    assert found.unresolved == "he" and "September" not in found.question
+    monday = Turn("On Monday, what did Lavrov announce?")
+    assert resolve_history("Why did he announce it?", [monday]).question == "Why did Lavrov announce it?"
