@@ -121,6 +121,13 @@ def stranded(tokens: tuple[Token, ...], after: int) -> bool:
     return bool(words) and words[-1].tag in STRANDED and not any(t.tag.startswith("VB") for t in words)
 
 
+def priced(tokens: tuple[Token, ...], j: int) -> bool:
+    """"What does one cost?", "what did the S-400 cost?": after the wh-word an auxiliary "do", and the
+    question ends on "cost", whose object (the wh-word) is a price."""
+    words = [t for t in tokens[j:] if t.tag not in PUNCTUATION]
+    return len(words) >= 2 and words[0].lemma == "do" and words[-1].text.lower() in ("cost", "costs")
+
+
 def asks_who_named_is(parse: Parse) -> bool:
     """"Who is Masoud Pezeshkian?", "who are the Houthis?": the copula's subject is a name the question
     gives, so the question asks what that one is (an office, a description) and its answer is about them;
@@ -133,9 +140,20 @@ def asks_who_named_is(parse: Parse) -> bool:
     return bool(rest) and all(t.tag in NAME_TAGS and t.text[:1].isupper() for t in rest)
 
 
+def possessor(tokens: tuple[Token, ...], head: Token) -> Token | None:
+    """The noun whose "'s" stands just before the head ("the ambassador's name" -> ambassador)."""
+    i = next((n for n, t in enumerate(tokens) if t is head), 0)
+    return tokens[i - 2] if i >= 2 and tokens[i - 1].tag == "POS" and tokens[i - 2].tag in NOUN_TAGS else None
+
+
 def of_head(head: Token, tokens: tuple[Token, ...], after: int, wh: str) -> AnswerType:
-    """The type for a head noun; "the name of X" and "the number of X" look at X as well."""
+    """The type for a head noun; "the name of X", "X's name" and "the number of X" look at X as well."""
     lemma = head.lemma
+    owner = possessor(tokens, head) if lemma in ("name", "title") else None
+    owned = HEAD_TYPE.get(owner.lemma) if owner is not None else None
+    if owner is not None and owned is not None:  # "what's the ambassador's name?"
+        return AnswerType(owned if lemma == "name" else "head", TYPES[owned] if lemma == "name" else frozenset(),
+                          owner.lemma, wh)
     if lemma in ("name", "title", "kind", "type") and after + 1 < len(tokens) and tokens[after].lemma == "of":
         inner, _ = noun_run(tokens, after + 1)
         if inner is not None:
@@ -189,6 +207,10 @@ def answer_type(parse: Parse) -> AnswerType:
         j = i + 1
         copular = j < len(tokens) and tokens[j].lemma in COPULA  # "what is the capital of ..."
         j += copular
+        if priced(tokens, j):
+            # "what does one cost?": the wh-word is the verb's object, a price (spaCy's small model may tag
+            # the verb "cost" a noun: the noun run it ends is no head of the answer)
+            return AnswerType("money", TYPES["money"], None, wh)
         head, after = noun_run(tokens, j)
         if head is None:
             return AnswerType("any", frozenset(), None, wh)  # "what did they want": a clause, any sentence

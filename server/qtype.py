@@ -16,7 +16,8 @@ DATE_Q = re.compile(
     r"\b(when|what (year|date|month|day|time|century|decade)|which (year|month|day|century|decade)|since when"
     r"|how long ago|what time)\b", re.IGNORECASE)
 MONEY_Q = re.compile(r"\bhow much\b.*\b(cost|costs|price|pay|paid|paying|spend|spent|worth|invest\w*|value|"
-                     r"budget|fund\w*|sell|sold|earn\w*|make|made)\b|\b(what|which) (price|cost|sum)\b", re.IGNORECASE)
+                     r"budget|fund\w*|sell|sold|earn\w*|make|made)\b|\b(what|which) (price|cost|sum)\b"
+                     r"|\bwhat (do|does|did|will|would) \b.*\bcosts?\W*$", re.IGNORECASE)
 AGE_Q = re.compile(r"\bhow old\b|\b(what|which) age\b|\bage of\b", re.IGNORECASE)
 COUNT_Q = re.compile(r"\bhow many ((?:[\w-]+\s+){0,3}[\w-]+)", re.IGNORECASE)
 # What a "what population / what share / what range" question measures, and the words that show a

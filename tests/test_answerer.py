@@ -146,6 +146,8 @@ def test_answer_kinds() -> None:
     assert has_kind("It will be signed on January 17.", expected("When?"), "When?")
     assert expected("How old is Putin?").kind == "age"  # type: ignore[union-attr]
     assert expected("How much did Iran pay for it?").kind == "money"  # type: ignore[union-attr]
+    assert expected("And what does one cost?").kind == "money"  # type: ignore[union-attr]
+    assert expected("What does the cost of the war say?") is None
     assert expected("What do they want?") is None
     q = "How many UK viewers watched the film?"  # the counted noun is not always the last word
     assert has_kind("It was watched by 9 million viewers.", expected(q), q)
