@@ -5,7 +5,7 @@ names it has, and how much it leans on the last turn (`dependence`). server.foll
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from index.text import ALIASES, STOPWORDS, fold
@@ -66,7 +66,21 @@ def words_of(question: str) -> list[Token]:
                                "won", "wouldn", "can", "couldn", "shouldn") else f
         opening = not found and (f in FILLERS or _interjection(question, m.end()))
         found.append(Token(m.group(0), f, m.start(), m.end(), _content(f) and not opening, opening))
-    return found
+    # "the 2001 one", "why do they need one?": a pronoun for a thing of the kind said before, not a word of
+    # the question's own
+    return [replace(t, content=False) if pro_one(found, i) else t for i, t in enumerate(found)]
+
+
+NOT_PRO_ONE = frozenset("no any every each some at".split())  # "no one", "at one point"
+
+
+def pro_one(tokens: list[Token], i: int) -> bool:
+    """"One" standing for a noun said before ("the old one", "which one?", "need one"): not "one of ...",
+    "one country", "one another" or "no one"."""
+    if tokens[i].fold != "one" or i and tokens[i - 1].fold in NOT_PRO_ONE:
+        return False
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    return after is None or not (after.content or after.fold in ("of", "another", "more"))
 
 
 AFTER_COMMA = re.compile(r"\s*,\s*([^\W_]+)")
@@ -106,7 +120,7 @@ def pointers(tokens: list[Token]) -> list[tuple[int, bool]]:
     being or taking are not references; an antecedent is any content word before the pronoun."""
     found = []
     for i, t in enumerate(tokens):
-        if t.fold not in REFERRING:
+        if t.fold not in REFERRING and not pro_one(tokens, i):
             continue
         after = tokens[i + 1].fold if i + 1 < len(tokens) else ""
         before = tokens[i - 1].fold if i else ""
@@ -117,7 +131,9 @@ def pointers(tokens: list[Token]) -> list[tuple[int, bool]]:
             continue
         if t.fold == "that" and before and tokens[i - 1].content:
             continue  # "the deal that ...", "said that ...": a relative or complement clause
-        antecedent = any(u.content and not in_wh_phrase(tokens, j) for j, u in enumerate(tokens[:i]))
+        # "one" stands for a noun of the turn before: the words before it are its own modifiers or the verb
+        antecedent = t.fold != "one" and any(u.content and not in_wh_phrase(tokens, j)
+                                             for j, u in enumerate(tokens[:i]))
         if antecedent and t.fold in REFLEXIVE:
             continue  # "do Russia and Iran present themselves as ...": bound inside its own clause
         found.append((i, antecedent))

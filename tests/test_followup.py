@@ -465,3 +465,14 @@ def test_a_month_or_a_day_is_never_he() -> None:
     assert found.unresolved == "he" and "September" not in found.question
     monday = Turn("On Monday, what did Lavrov announce?")
     assert resolve_history("Why did he announce it?", [monday]).question == "Why did Lavrov announce it?"
+
+
+def test_one_standing_for_a_noun_said_before_leans_on_it() -> None:
+    last = Turn("How long is the new Russia-Iran agreement meant to last?", ("It will last for 20 years.",))
+    found = resolve_history("Who signed the 2001 one?", [last])
+    assert found.used and found.question == "Who signed the 2001 one (new Russia-Iran agreement meant to last)?"
+    assert dependence("Which one?")[0] == "strong" and dependence("Why do they need one?")[0] == "strong"
+    # a number, "one of ..." and "at one point" stand for nothing before
+    for question in ("Did one country sign the Tehran treaty?", "Is one of the deals older than the Tehran treaty?",
+                     "At one point, who led Iran?"):
+        assert dependence(question)[0] == "none", question
