@@ -140,18 +140,17 @@ def asks_who_named_is(parse: Parse) -> bool:
     return bool(rest) and all(t.tag in NAME_TAGS and t.text[:1].isupper() for t in rest)
 
 
-def possessor(tokens: tuple[Token, ...], head: Token) -> Token | None:
-    """The noun whose "'s" stands just before the head ("the ambassador's name" -> ambassador)."""
-    i = next((n for n, t in enumerate(tokens) if t is head), 0)
+def possessor(tokens: tuple[Token, ...], i: int) -> Token | None:
+    """The noun whose "'s" stands just before token i ("the ambassador's name" -> ambassador)."""
     return tokens[i - 2] if i >= 2 and tokens[i - 1].tag == "POS" and tokens[i - 2].tag in NOUN_TAGS else None
 
 
 def of_head(head: Token, tokens: tuple[Token, ...], after: int, wh: str) -> AnswerType:
     """The type for a head noun; "the name of X", "X's name" and "the number of X" look at X as well."""
     lemma = head.lemma
-    owner = possessor(tokens, head) if lemma in ("name", "title") else None
-    owned = HEAD_TYPE.get(owner.lemma) if owner is not None else None
-    if owner is not None and owned is not None:  # "what's the ambassador's name?"
+    owner = possessor(tokens, after - 1) if lemma in ("name", "title") else None  # noun_run: the head ends there
+    owned = HEAD_TYPE.get(owner.lemma) if owner else None
+    if owner and owned:  # "what's the ambassador's name?"
         return AnswerType(owned if lemma == "name" else "head", TYPES[owned] if lemma == "name" else frozenset(),
                           owner.lemma, wh)
     if lemma in ("name", "title", "kind", "type") and after + 1 < len(tokens) and tokens[after].lemma == "of":

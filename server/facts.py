@@ -21,6 +21,7 @@ __all__ = ["DATE", "RELATIVE", "Facts", "conflict", "differ", "facts_of"]
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?" \
         r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
@@ -33,7 +34,7 @@ DATE = re.compile(
     rf"|\b(?P<m3>{MONTH})\.?\s+(?:of\s+)?(?P<y3>{YEAR})\b"
     rf"|\b(?P<m4>(?!may\b){MONTH})\b"
     rf"|\b(?P<y4>{YEAR})\b(?![.,]\d|\s*(?:%|percent|per cent))"
-    r"|\b(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    rf"|\b(?P<wd>{'|'.join(WEEKDAYS)})\b",
     re.IGNORECASE,
 )
 # Time said without a calendar date: these name a different moment from any calendar date.

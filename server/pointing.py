@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from index.text import ALIASES, STOPWORDS, fold
+from server.facts import MONTHS, WEEKDAYS
 
 __all__ = ["Dependence", "Token", "dependence", "names_in", "pointers", "words_of"]
 
@@ -120,7 +121,8 @@ def pointers(tokens: list[Token]) -> list[tuple[int, bool]]:
     being or taking are not references; an antecedent is any content word before the pronoun."""
     found = []
     for i, t in enumerate(tokens):
-        if t.fold not in REFERRING and not pro_one(tokens, i):
+        # "one" as a pro-form: words_of (pro_one) marks it as no content word of the question
+        if t.fold not in REFERRING and not (t.fold == "one" and not t.content and not t.aside):
             continue
         after = tokens[i + 1].fold if i + 1 < len(tokens) else ""
         before = tokens[i - 1].fold if i else ""
@@ -220,8 +222,7 @@ def names_in(question: str) -> list[str]:
     return [n[:-2] if n.endswith(("'s", "’s")) else n for n in names]  # "Pezeshkian's" -> Pezeshkian
 
 
-CALENDAR = frozenset("""january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday""".split())
+CALENDAR = frozenset(MONTHS + WEEKDAYS)
 
 
 def is_calendar(name: str) -> bool:
