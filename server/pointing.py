@@ -77,11 +77,12 @@ NOT_PRO_ONE = frozenset("no any every each some at".split())  # "no one", "at on
 
 def pro_one(tokens: list[Token], i: int) -> bool:
     """"One" standing for a noun said before ("the old one", "which one?", "need one"): not "one of ...",
-    "one country", "one another" or "no one"."""
-    if tokens[i].fold != "one" or i and tokens[i - 1].fold in NOT_PRO_ONE:
-        return False
+    "one country", "one other factor", "one another", "no one" or the "One" of a name."""
+    t = tokens[i]
+    if t.fold != "one" or i and (tokens[i - 1].fold in NOT_PRO_ONE or t.text[:1].isupper()):
+        return False  # "Westwood One", "Number One": a word of a name
     after = tokens[i + 1] if i + 1 < len(tokens) else None
-    return after is None or not (after.content or after.fold in ("of", "another", "more"))
+    return after is None or not (after.content or after.fold in ("of", "another", "other", "more"))
 
 
 AFTER_COMMA = re.compile(r"\s*,\s*([^\W_]+)")
@@ -133,9 +134,7 @@ def pointers(tokens: list[Token]) -> list[tuple[int, bool]]:
             continue
         if t.fold == "that" and before and tokens[i - 1].content:
             continue  # "the deal that ...", "said that ...": a relative or complement clause
-        # "one" stands for a noun of the turn before: the words before it are its own modifiers or the verb
-        antecedent = t.fold != "one" and any(u.content and not in_wh_phrase(tokens, j)
-                                             for j, u in enumerate(tokens[:i]))
+        antecedent = any(u.content and not in_wh_phrase(tokens, j) for j, u in enumerate(tokens[:i]))
         if antecedent and t.fold in REFLEXIVE:
             continue  # "do Russia and Iran present themselves as ...": bound inside its own clause
         found.append((i, antecedent))

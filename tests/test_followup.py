@@ -468,11 +468,16 @@ def test_a_month_or_a_day_is_never_he() -> None:
 
 
 def test_one_standing_for_a_noun_said_before_leans_on_it() -> None:
-    last = Turn("How long is the new Russia-Iran agreement meant to last?", ("It will last for 20 years.",))
+    last = Turn("How long is the new Russia-Iran agreement meant to last?",
+                ("It will last for 20 years, replacing an older version signed in 2001.",))
     found = resolve_history("Who signed the 2001 one?", [last])
     assert found.used and found.question == "Who signed the 2001 one (new Russia-Iran agreement meant to last)?"
     assert dependence("Which one?")[0] == "strong" and dependence("Why do they need one?")[0] == "strong"
     # a number, "one of ..." and "at one point" stand for nothing before
     for question in ("Did one country sign the Tehran treaty?", "Is one of the deals older than the Tehran treaty?",
-                     "At one point, who led Iran?"):
+                     "At one point, who led Iran?", "Who did play-by-play on Westwood One?"):
         assert dependence(question)[0] == "none", question
+    assert dependence("Along with drought, what is one other factor pushing Iran to sign?")[1] == "other"  # not "one"
+    # its noun may be in the question itself, as an "it"'s may: a full question on another subject stays apart
+    church = "Which parish church in Newcastle is typically agreed to be the oldest one in town?"
+    assert not resolve_history(church, [last]).used
