@@ -11,6 +11,7 @@ from typing import Any
 
 from index.errors import VerbatimError
 from index.records import Sentence
+from index.text import masked_residue
 
 # The question side needs only tags and lemmas; the build also needs the parser (noun chunks) and
 # the entity recogniser. The pipeline's senter stays off: the index has its own sentence splitter (and
@@ -155,7 +156,8 @@ def annotate(nlp: Any, sentences: Sequence[Sentence], batch_size: int = 64,
              tick: Callable[[int], None] | None = None) -> list[Annotation]:
     """Annotate every sentence (nlp.pipe, batched); `tick(n)` is called as sentences are done."""
     found: list[Annotation] = []
-    texts: Iterable[str] = (s.text for s in sentences)
+    # read without the markup's residue, offset for offset ("\\$4 billion" is money, not a cardinal)
+    texts: Iterable[str] = (masked_residue(s.text) for s in sentences)
     for doc, s in zip(nlp.pipe(texts, batch_size=batch_size), sentences, strict=True):
         found.append(annotation_of(doc, s.start))
         if tick is not None:

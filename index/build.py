@@ -51,8 +51,8 @@ from index.text import grow, lexical_version, lexicon
 from index.texts import with_meta
 from index.vectorise import encode_articles
 
-# Bump when cleaning, splitting or chunking rules change: every article is then processed again.
-PIPELINE_VERSION = "5"
+# Bump when cleaning, splitting, chunking or annotating rules change: every article is then processed again.
+PIPELINE_VERSION = "6"
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,23 @@ def _stemmer():
 DESIGNATION = re.compile(r"(?<![\w-])[A-Z][A-Za-z]{0,9}-\d{1,4}[A-Za-z]?(?![\w-])")
 
 
+# The residue of the markup an article was flattened from: Markdown's backslash escapes ("\\$4 billion"),
+# HTML entities ("&nbsp;") and a double hyphen standing for a dash ("2023--a decrease").
+ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$%&~|<>])")
+ENTITY = re.compile(r"&(nbsp|amp|quot|apos|lt|gt|#39);?")
+ENTITIES = {"nbsp": " ", "amp": "&", "quot": '"', "apos": "'", "lt": "<", "gt": ">", "#39": "'"}
+DOUBLE_DASH = re.compile(r"(?<=\w)--(?=\w)")
+
+
+def masked_residue(text: str) -> str:
+    """`text` as a tagger should read it, character for character: an escape's backslash and an entity's
+    spare characters become spaces and a double hyphen a dash, so that "\\$4.9 billion" reads as a sum of
+    money; every character keeps its offset, so what is found there is a span of the article's text."""
+    text = ESCAPED.sub(lambda m: " " + m.group(1), text)
+    text = ENTITY.sub(lambda m: ENTITIES[m.group(1)].ljust(len(m.group(0))), text)
+    return DOUBLE_DASH.sub(" \u2014", text)
+
+
 def fold(text: str) -> str:
     """Unicode-compatible, accent-free lower case: the form both sides of BM25 compare."""
     if text.isascii():  # nothing to decompose (most English text): the same result, many times faster

