@@ -6,7 +6,7 @@ for the earlier turns. The same follow-ups asked alone, without history, give th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from eval.gold import GoldError, GoldQuestion, json_lines, parse_record
@@ -61,6 +61,9 @@ def parse_conversations(lines: Sequence[str], source: str) -> list[Conversation]
                 raise GoldError(f"{where} turn {n}: followup must be true or false and standalone a question")
             if n == 1 and t["followup"]:
                 raise GoldError(f"{where} turn 1: the opening question cannot be a follow-up")
+            if n == 1 and t["standalone"].strip() != q.question.strip():
+                raise GoldError(f"{where} turn 1: an opening question is its own standalone form; "
+                                "set standalone to the question")
             turns.append(Turn(q, t["followup"], t["standalone"]))
         if not turns:
             raise GoldError(f"{where}: a conversation needs turns")
@@ -96,6 +99,15 @@ def ask_conversations(answerer: Answerer, conversations: Sequence[Conversation],
                                 score_row(turn.gold, answer, texts, sentences, passages)))
             history.append(Exchange(turn.gold.question, tuple((q.doc_id, q.start, q.end) for q in answer.quotes)))
     return rows
+
+
+def in_full(conversations: Sequence[Conversation]) -> list[Conversation]:
+    """The same conversations with every turn in its standalone form: asked without history, what the
+    answerer gives a follow-up rewritten as its author would, with none of what the history adds besides
+    (the last answer's neighbourhood, the typed check), so it tells the rewrite's share of an error from
+    the answerer's."""
+    return [Conversation(c.id, tuple(Turn(replace(t.gold, question=t.standalone), t.followup, t.standalone)
+                                     for t in c.turns)) for c in conversations]
 
 
 def keyword(r: TurnRow) -> float:
@@ -153,6 +165,7 @@ class SetResult:
     name: str
     with_history: dict[str, float | None]
     alone: dict[str, float | None]  # the same turns, each asked without history: the "before" figure
+    in_full: dict[str, float | None]  # each turn asked in its standalone form, without history
     failures: list[str]
     verbatim_failures: list[str]
 
@@ -161,9 +174,10 @@ def evaluate_set(answerer: Answerer, name: str, conversations: Sequence[Conversa
                  texts: Mapping[str, str]) -> SetResult:
     rows = ask_conversations(answerer, conversations, texts)
     alone = ask_conversations(answerer, conversations, texts, with_history=False)
-    broken = [f"{name} / {r.row.id}: {f}" for r in rows + alone for f in r.row.verbatim_failures]
+    full = ask_conversations(answerer, in_full(conversations), texts, with_history=False)
+    broken = [f"{name} / {r.row.id}: {f}" for r in rows + alone + full for f in r.row.verbatim_failures]
     listed = failures(rows) if name == DEV else []  # the held-out set's failures stay unseen
-    return SetResult(name, summarise(rows), summarise(alone), listed, broken)
+    return SetResult(name, summarise(rows), summarise(alone), summarise(full), listed, broken)
 
 
 def table_rows(results: Sequence[SetResult]) -> list[list[str]]:
@@ -173,4 +187,5 @@ def table_rows(results: Sequence[SetResult]) -> list[list[str]]:
     for r in results:
         out.append([f"{r.name}, with history", *(cell(r.with_history.get(c)) for c in COLUMNS)])
         out.append([f"{r.name}, each turn alone", *(cell(r.alone.get(c)) for c in COLUMNS)])
+        out.append([f"{r.name}, asked in full, alone", *(cell(r.in_full.get(c)) for c in COLUMNS)])
     return out

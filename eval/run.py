@@ -328,7 +328,8 @@ def main(gold_path: Path, index_dir: Path | None, baseline_path: Path, reports_d
                     for r in conv_results if r.name in conv_before]
     if conv_results:
         from eval.conversations import COLUMNS, DEV, table_rows
-        say("\nConversations (each turn asked with the history the system returned; 'alone': without it):\n"
+        say("\nConversations (each turn asked with the history the system returned; 'alone': without it; 'asked in "
+            "full': in its gold standalone form, without it, as a perfect rewrite alone would ask it):\n"
             + report.text_table(["set", *COLUMNS], table_rows(conv_results)))
         dev = next((r for r in conv_results if r.name == DEV), None)
         if dev and dev.failures:

@@ -244,6 +244,9 @@ def test_conversations_are_asked_with_the_history_the_system_returned(answerer, 
     follow = result.with_history
     assert follow["followups_answerable"] and follow["followup_resolved"] and follow["followup_resolved"] > 0.5
     assert result.alone["followup_resolved"] == 0.0  # asked alone, nothing is resolved
+    # asked in full (the author's standalone forms), a follow-up needs no history to be answered
+    assert result.in_full["followup_resolved"] == 0.0 and result.in_full["followup_answered"] is not None
+    assert result.in_full["followup_answered"] > result.alone["followup_answered"]
     assert follow["followup_answered"] is not None and result.alone["followup_answered"] is not None
     assert follow["followup_answered"] >= result.alone["followup_answered"]
     assert follow["verbatim_rate"] == 1.0 and not result.verbatim_failures
@@ -257,6 +260,8 @@ def test_parse_conversations_rejects_bad_records() -> None:
     assert parse_conversations([json.dumps({"id": "v1", "turns": [turn]})], "t")[0].turns[0].standalone == "q?"
     with pytest.raises(GoldError, match="opening question cannot be a follow-up"):
         parse_conversations([json.dumps({"id": "v1", "turns": [{**turn, "followup": True}]})], "t")
+    with pytest.raises(GoldError, match="set standalone to the question"):
+        parse_conversations([json.dumps({"id": "v1", "turns": [{**turn, "standalone": "q in full?"}]})], "t")
     with pytest.raises(GoldError, match="followup must be true or false"):
         parse_conversations([json.dumps({"id": "v1", "turns": [{**turn, "followup": "yes"}]})], "t")
     with pytest.raises(GoldError, match="duplicate id v1"):
