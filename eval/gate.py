@@ -22,7 +22,7 @@ GATED: dict[str, int] = {
     "recall@1": 1, "recall@3": 1, "recall@5": 1, "recall@10": 1, "mrr@10": 1, "ndcg@10": 1,
     "doc_recall@1": 1, "doc_recall@5": 1, "answer_keyword": 1, "answer_quote_overlap": 1,
     "abstain_precision": 1, "abstain_recall": 1, "answerable_abstained": -1, "unanswerable_answered": -1,
-    "verbatim_rate": 1, "answer_indexed": 1,
+    "verbatim_rate": 1, "answer_indexed": 1, "phrase_keyword": 1, "phrase_precision": 1,
     # the conversation sets (eval/conversations.py)
     "followup_answered": 1, "followup_abstained": 1, "switch_kept_apart": 1, "switch_answered": 1,
     "first_answered": 1,

@@ -21,6 +21,8 @@ LABELS: dict[str, str] = {
     "doc_recall@1": "Document Recall@1", "doc_recall@5": "Document Recall@5",
     "answer_indexed": "Answer reachable in the index",
     "answer_keyword": "Answer holds a keyword", "answer_quote_overlap": "First quote on a gold span",
+    "phrase_shown": "Answers emphasising a phrase", "phrase_keyword": "Emphasised phrase holds a keyword",
+    "phrase_precision": "Emphasised phrases holding one",
     "abstain_precision": "Abstention precision", "abstain_recall": "Abstention recall",
     "answerable_abstained": "Answerable but abstained", "unanswerable_answered": "Unanswerable but answered",
     "verbatim_rate": "Verbatim rate", "verbatim_checked": "Quotes and citations checked",
@@ -31,7 +33,8 @@ LABELS: dict[str, str] = {
 SHORT: dict[str, str] = {
     "recall@1": "R@1", "recall@3": "R@3", "recall@5": "R@5", "recall@10": "R@10", "mrr@10": "MRR",
     "ndcg@10": "nDCG", "doc_recall@1": "DocR@1", "doc_recall@5": "DocR@5", "answer_keyword": "Keyword",
-    "answer_quote_overlap": "OnSpan", "abstain_precision": "AbstP", "abstain_recall": "AbstR",
+    "answer_quote_overlap": "OnSpan", "phrase_keyword": "Phrase", "abstain_precision": "AbstP",
+    "abstain_recall": "AbstR",
     "answerable_abstained": "AnsAbst", "unanswerable_answered": "UnansAns", "verbatim_rate": "Verbatim",
 }
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")

@@ -141,13 +141,22 @@ def retrieval_scores(q: GoldQuestion, spans: Sequence[tuple[int, int]],
 
 def answer_scores(q: GoldQuestion, spans: Sequence[tuple[int, int]], answer: Answer) -> dict[str, float]:
     """keyword: the answer text holds an answer keyword; quote_overlap: the first quote shares
-    characters with a gold quote span in gold_doc. An abstention scores 0 on both."""
-    text = " ".join((answer.answer or "").split()).casefold()
-    keyword = bool(answer.answer) and any(" ".join(k.split()).casefold() in text for k in q.answer_keywords)
+    characters with a gold quote span in gold_doc; phrase_shown / phrase_keyword: the first quote
+    emphasises a phrase narrower than its answering sentence / one holding a keyword. An abstention
+    scores 0 on all."""
+    def holds(text: str) -> bool:
+        text = " ".join(text.split()).casefold()
+        return any(" ".join(k.split()).casefold() in text for k in q.answer_keywords)
+
+    keyword = bool(answer.answer) and holds(answer.answer or "")
     first = answer.quotes[0] if answer.quotes else None
     hit = first is not None and first.doc_id == q.gold_doc and any(
         overlap((first.start, first.end), s) > 0 for s in spans)
-    return {"answer_keyword": float(keyword), "answer_quote_overlap": float(hit)}
+    shown = first is not None and (first.answer_start, first.answer_end) != first.focus and \
+        first.start <= first.answer_start < first.answer_end <= first.end
+    phrase = first.text[first.answer_start - first.start:first.answer_end - first.start] if first and shown else ""
+    return {"answer_keyword": float(keyword), "answer_quote_overlap": float(hit), "phrase_shown": float(shown),
+            "phrase_keyword": float(shown and holds(phrase))}
 
 
 def verbatim_check(answer: Answer, texts: Mapping[str, str],
@@ -207,6 +216,9 @@ def summarise(rows: Sequence[Row]) -> dict[str, float | None]:
     unanswerable = [r for r in rows if not r.answerable]
     names = list(answerable[0].scores) if answerable else []
     found: dict[str, float | None] = {name: mean(r.scores[name] for r in answerable) for name in names}
+    if "phrase_shown" in names:
+        found["phrase_precision"] = ratio(sum(r.scores["phrase_keyword"] > 0 for r in answerable),
+                                          sum(r.scores["phrase_shown"] > 0 for r in answerable))
     right = sum(1 for r in unanswerable if r.abstained)
     found["abstain_precision"] = ratio(right, sum(1 for r in rows if r.abstained))
     found["abstain_recall"] = ratio(right, len(unanswerable))

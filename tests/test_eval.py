@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -146,12 +147,23 @@ def quote(doc: str, start: int, end: int, text: str, also: tuple[Citation, ...] 
 
 
 def test_answer_scores() -> None:
+    none = {"phrase_shown": 0.0, "phrase_keyword": 0.0}
     hit = Answer("who?", "The NEEDLE  here", False, 0.9, [quote("A", 105, 120, "x")], [])
-    assert answer_scores(Q, [(100, 110)], hit) == {"answer_keyword": 1.0, "answer_quote_overlap": 1.0}
+    assert answer_scores(Q, [(100, 110)], hit) == {"answer_keyword": 1.0, "answer_quote_overlap": 1.0, **none}
     elsewhere = Answer("who?", "needle", False, 0.9, [quote("B", 105, 120, "x")], [])
-    assert answer_scores(Q, [(100, 110)], elsewhere) == {"answer_keyword": 1.0, "answer_quote_overlap": 0.0}
+    assert answer_scores(Q, [(100, 110)], elsewhere) == {"answer_keyword": 1.0, "answer_quote_overlap": 0.0, **none}
     abstained = Answer("who?", None, True, 0.1, [], [])
-    assert answer_scores(Q, [(100, 110)], abstained) == {"answer_keyword": 0.0, "answer_quote_overlap": 0.0}
+    assert answer_scores(Q, [(100, 110)], abstained) == {"answer_keyword": 0.0, "answer_quote_overlap": 0.0, **none}
+    # the emphasised phrase: narrower than the answering sentence, and holding a keyword or not
+    text = "Then Needle came to town."
+    sentence = Quote(text, "A", "A", 100, 125, 1.0, focus=(100, 125), answer_start=105, answer_end=111)
+    emphasised = Answer("who?", text, False, 0.9, [sentence], [])
+    assert answer_scores(Q, [(100, 110)], emphasised) == {
+        "answer_keyword": 1.0, "answer_quote_overlap": 1.0, "phrase_shown": 1.0, "phrase_keyword": 1.0}
+    wrong = Answer("who?", text, False, 0.9, [replace(sentence, answer_start=112, answer_end=116)], [])
+    assert answer_scores(Q, [(100, 110)], wrong)["phrase_keyword"] == 0.0
+    whole = Answer("who?", text, False, 0.9, [replace(sentence, answer_start=100, answer_end=125)], [])
+    assert answer_scores(Q, [(100, 110)], whole)["phrase_shown"] == 0.0
 
 
 def test_verbatim_check_catches_a_bad_quote_and_a_bad_citation() -> None:
