@@ -141,9 +141,18 @@ def content_lemma(token: Any) -> str | None:
     return content_lemma_text(token.text, str(token.lemma_))
 
 
+def _trimmed_end(text: str, start: int, end: int) -> int:
+    """An entity's end before the blanks the tagger's text has in place of markup ("Emil Avdaliani&nbsp,"
+    is read as "Emil Avdaliani     ,", and the name may take the blanks with it)."""
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
 def annotation_of(doc: Any, offset: int) -> Annotation:
     """The annotation of a parsed sentence whose text starts at `offset` in its article."""
-    entities = tuple(Entity(offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
+    entities = tuple(Entity(offset + a, offset + b, e.label_) for e in doc.ents
+                     if (a := e.start_char) < (b := _trimmed_end(doc.text, e.start_char, e.end_char)))
     lemmas = tuple(lemma for t in doc if (lemma := content_lemma(t)))
     chunks: tuple[Chunk, ...] = ()
     if doc.has_annotation("DEP"):

@@ -22,6 +22,7 @@ from index.store import IndexData, check_lexical, check_model, read_folder, read
 from index.text import fold, terms
 from index.texts import ArticleTexts
 from server.abstain import Calibration, Evidence, confidence, evidence_of
+from server.answertype import asks_who_named_is
 from server.byline import Titles, asks_author, author_sentences, named_sources, sources_of, without_sources
 from server.extract import (
     Candidate,
@@ -264,7 +265,8 @@ class Answerer:
         abstained = (options.abstain and conf < self.settings.abstain_threshold) or resolution.unresolved is not None
         keep = self.ranker.keep_ratio if self.ranker is not None else None
         quotes = [] if abstained or not ranked else self.quoter.quotes(
-            question, ranked, weights, options.collapse_duplicates, prepared.said, prepared.answer_type.labels, keep)
+            question, ranked, weights, options.collapse_duplicates, prepared.said, prepared.answer_type.labels, keep,
+            prepared.answer_type.head, asks_who_named_is(prepared.parse))
         # a question that leans on the last turn, resolved with it or not ("which other countries did the
         # same?"), has the last answer's neighbourhood among its candidates, which its words match anyway
         leans = resolution.used or bool(prepared.context) and resolution.leans

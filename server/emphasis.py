@@ -16,7 +16,7 @@ from index.text import fold
 from server.facts import DATE, RELATIVE
 from server.qtype import NUMBER_WORDS, UNIT, YEAR, Want, unasked
 
-__all__ = ["answer_phrase", "entity_phrase"]
+__all__ = ["answer_phrase", "entity_phrase", "unasked_entities"]
 
 CURRENCY = r"(?:[$€£¥₽]|\\\$)"  # "\$" is Markdown's escaped dollar
 SCALE = r"(?:thousand|million|billion|trillion|bn|mn|tn)"
@@ -32,6 +32,7 @@ SHARE_A = re.compile(r"%|percent|per cent", re.IGNORECASE)
 AGE = re.compile(r"\b\d+[- ]years?[- ]old\b|\baged? \d+\b", re.IGNORECASE)
 NAME = re.compile(r"(?:[A-Z][\w’'.-]*)(?:\s+(?:(?:of|the|de|al|bin|von|van)\s+)?[A-Z][\w’'.-]*)*")
 WORD = re.compile(r"\S+")
+WORDS = re.compile(r"[^\W_]+")  # "10-year": 10, year
 
 
 def _unsaid(match: re.Match[str], question: str) -> bool:
@@ -51,19 +52,50 @@ def _with_unit(sentence: str, match: re.Match[str], want: Want) -> tuple[int, in
     return match.span()
 
 
-def entity_phrase(text: str, entities: Sequence[Entity], labels: frozenset[str], question: str
-                  ) -> tuple[int, int] | None:
-    """(start, end) in the article `text` of the first entity (spaCy's, found at build time) of the
-    labels the question asks for that the question does not already name ("When ...?" -> its DATE); of
-    several, the one nearest a date naming a year the question asks about ("... fell from $4.9 billion in
-    2022 to $4 billion in 2023" answers "What was trade worth in 2023?" with the second)."""
+# Labels the answer types hold as stand-ins ("who" may be answered by an organisation or a people, "how
+# much" by a bare number): beside an entity of a label that names the kind itself, they come second.
+STAND_INS = frozenset({"ORG", "NORP", "CARDINAL"})
+DATES = frozenset({"DATE", "TIME"})
+
+
+def unasked_entities(text: str, entities: Sequence[Entity], labels: frozenset[str], question: str) -> list[Entity]:
+    """The entities (spaCy's, found at build time) of the labels the question asks for that it does not
+    already name, in the article `text`."""
     asked = fold(question)
-    found = [e for e in entities if e.label in labels and fold(text[e.start:e.end]) not in asked]
+    return [e for e in entities if e.label in labels and fold(text[e.start:e.end]) not in asked]
+
+
+def entity_phrase(text: str, entities: Sequence[Entity], labels: frozenset[str], question: str,
+                  head: str | None = None) -> tuple[int, int] | None:
+    """(start, end) in the article `text` of the entity that answers: the one entity of the labels asked
+    for that the question does not already name ("When ...?" -> its DATE), or, of several, the one the
+    evidence picks: it names the head noun asked about ("which ocean ...?" -> "the Indian Ocean"; "what
+    year" -> a date with a year), else its label names the kind itself where the others' stand in for it
+    (a PERSON before an ORG for "who"), else it is nearest a date naming a year the question asks about
+    ("... from $4.9 billion in 2022 to $4 billion in 2023" answers "... in 2023?" with the second). None
+    when nothing picks one: a wrong phrase emphasised misleads more than the sentence does."""
+    found = unasked_entities(text, entities, labels, question)
+    if len(found) < 2:
+        return (found[0].start, found[0].end) if found else None
     years = set(YEAR.findall(question))
     anchors = [e for e in entities if e.label == "DATE" and years & set(YEAR.findall(text[e.start:e.end]))]
-    if len(found) > 1 and anchors:
-        found.sort(key=lambda e: min(max(a.start - e.end, e.start - a.end, 0) for a in anchors))  # stable
-    return (found[0].start, found[0].end) if found else None
+
+    def names_head(e: Entity) -> bool:
+        span = text[e.start:e.end]
+        if head == "year" and labels <= DATES:  # a calendar year asked for, not years counted
+            return bool(YEAR.search(span))
+        return head is not None and head in (w.rstrip("s") for w in WORDS.findall(fold(span)))
+
+    def evidence(e: Entity) -> tuple[bool, bool, int, bool]:
+        # "from $4.9 billion in 2022 to $4 billion": the year qualifies the figure before it
+        gap, after = min(((max(a.start - e.end, e.start - a.end, 0), a.end <= e.start) for a in anchors),
+                         default=(0, False))
+        return not names_head(e), e.label in STAND_INS, gap, after
+
+    ranked = sorted(found, key=evidence)
+    if evidence(ranked[0]) == evidence(ranked[1]):
+        return None
+    return ranked[0].start, ranked[0].end
 
 
 def answer_phrase(sentence: str, want: Want | None, question: str) -> tuple[int, int] | None:

@@ -13,7 +13,7 @@ import numpy as np
 from index.records import Sentence
 from index.settings import Settings
 from index.store import IndexData
-from server.emphasis import answer_phrase, entity_phrase
+from server.emphasis import answer_phrase, entity_phrase, unasked_entities
 from server.extract import Candidate, Weights, differs, merge_adjacent, same_fact, select, with_context
 from server.qtype import expected
 from server.records import Citation, Hit, Quote, RetrievedPassage
@@ -59,10 +59,12 @@ class Quoter:
 
     def quotes(self, question: str, ranked: list[Candidate], weights: Weights, collapse_duplicates: bool = True,
                said: tuple[int, ...] = (), labels: frozenset[str] = frozenset(),
-               keep_ratio: float | None = None) -> list[Quote]:
+               keep_ratio: float | None = None, head: str | None = None, describes: bool = False) -> list[Quote]:
         """The chosen sentences as verbatim quotes. `said`: what the last answer quoted; a follow-up's
         quote that would only repeat it takes the sentence after it (else before), which is new and is
-        the quote's answering sentence.
+        the quote's answering sentence. `labels` and `head`: the answer type's, whose entity is the
+        answering phrase; none when the question `describes` a name it gives ("Who is Sina Azodi?": the
+        sentence is the answer, not another name in it).
         `keep_ratio`: the fitted ranker's, when `ranked` holds its probabilities."""
         sentences = self.index.sentences
         if ranked[0].features is not None and keep_ratio is not None:
@@ -94,7 +96,8 @@ class Quoter:
             best = sentences[focus]
             if top.features is not None:  # the ranker's answer type: an entity of the labels asked for
                 notes = self.index.annotations[focus].entities if self.index.annotations else ()
-                answer = entity_phrase(text, notes, labels, question) or (best.start, best.end)
+                phrased = None if describes else entity_phrase(text, notes, labels, question, head)
+                answer = phrased or (best.start, best.end)
             else:
                 phrase = answer_phrase(best.text, wanted, question)
                 answer = (best.start + phrase[0], best.start + phrase[1]) if phrase else (best.start, best.end)
@@ -111,8 +114,8 @@ class Quoter:
         if not self.index.annotations:
             return False
         s = self.index.sentences[i]
-        return entity_phrase(self.index.articles[s.doc_id].text, self.index.annotations[i].entities, labels,
-                             question) is not None
+        return bool(unasked_entities(self.index.articles[s.doc_id].text, self.index.annotations[i].entities, labels,
+                                     question))
 
     def provenance(self, doc_id: str) -> tuple[str | None, str | None]:
         """The article's source and publication date, where its metadata gives them."""

@@ -111,3 +111,18 @@ def test_markup_residue_is_read_through_with_offsets_kept() -> None:
     note, = annotate(nlp, [Sentence("d", 0, len(text), text)])
     found = {(text[e.start:e.end], e.label) for e in note.entities}
     assert {("$4.9 billion", "MONEY"), ("$4 billion", "MONEY"), ("2023", "DATE")} <= found
+
+
+def test_an_entity_ends_before_the_blanks_that_stand_for_markup() -> None:
+    """The recogniser may take the blanks of a masked "&nbsp" into a name ("Emil Avdaliani&nbsp,"): the
+    stored span ends with the name."""
+    from spacy.tokens import Doc
+    from spacy.vocab import Vocab
+
+    from index.annotate import annotation_of
+
+    doc = Doc(Vocab(), words=["Emil", "Avdaliani", "    ", ",", "is", "here"],
+              spaces=[True, False, False, True, True, False],
+              ents=["B-PERSON", "I-PERSON", "I-PERSON", "O", "O", "O"])
+    entity, = annotation_of(doc, 100).entities
+    assert (entity.start, entity.end, entity.label) == (100, 114, "PERSON")

@@ -296,6 +296,9 @@ def test_the_answering_phrase_and_the_context_of_a_quote(answerer: Answerer) -> 
     assert (first.before.start, first.after.end) == (sentences[i - 1].start, sentences[j + 1].end)
     lavrov = answerer.ask("What did Lavrov say about the agreement?").quotes[0]
     assert (lavrov.answer_start, lavrov.answer_end) == lavrov.focus  # any sentence may answer: all of it
+    # "Who is Masoud Pezeshkian?" asks what he is: the sentence answers, not "Putin" or another name in it
+    described = answerer.ask("Who is Masoud Pezeshkian?").quotes[0]
+    assert (described.answer_start, described.answer_end) == described.focus
 
 
 def test_a_followup_whose_quote_lacks_the_kind_of_fact_asked_is_withheld_with_low_confidence(

@@ -68,12 +68,38 @@ def test_of_several_answers_the_one_beside_the_year_asked_about_is_emphasised() 
     entities = tuple(Entity(text.index(w), text.index(w) + len(w), label) for w, label in spans.items())
     money = frozenset({"MONEY"})
 
-    def phrase(question: str) -> str:
+    def phrase(question: str) -> str | None:
         found = entity_phrase(text, entities, money, question)
-        assert found is not None
-        return text[found[0]:found[1]]
+        return None if found is None else text[found[0]:found[1]]
 
     assert phrase("How much was trade worth in 2023?") == "$4 billion"
     assert phrase("How much was trade worth in 2022?") == "$4.9 billion"
-    assert phrase("How much was trade worth?") == "$4.9 billion"  # no year asked: the first
-    assert phrase("How much was trade worth in 2019?") == "$4.9 billion"  # a year the sentence does not state
+    # nothing picks one of the three: none is emphasised (the sentence answers)
+    assert phrase("How much was trade worth?") is None
+    assert phrase("How much was trade worth in 2019?") is None  # a year the sentence does not state
+
+
+def test_the_emphasis_prefers_the_head_asked_about_and_a_kind_over_its_stand_in() -> None:
+    from index.annotate import Entity
+    from server.emphasis import entity_phrase
+
+    def phrase(text: str, spans: dict[str, str], labels: set[str], question: str, head: str | None) -> str | None:
+        entities = tuple(Entity(text.index(w), text.index(w) + len(w), label) for w, label in spans.items())
+        found = entity_phrase(text, entities, frozenset(labels), question, head)
+        return None if found is None else text[found[0]:found[1]]
+
+    place = {"GPE", "LOC", "FAC"}
+    text = "Moscow wants to reach the Indian Ocean through Iran."
+    spans = {"Moscow": "GPE", "the Indian Ocean": "LOC", "Iran": "GPE"}
+    assert phrase(text, spans, place, "Which ocean does Russia want to reach?", "ocean") == "the Indian Ocean"
+    assert phrase(text, spans, place, "Where does Russia want to go?", None) is None  # nothing picks one
+    text = "The treaty was signed in 2001 for a 10-year period."
+    spans = {"2001": "DATE", "10-year": "DATE"}
+    assert phrase(text, spans, {"DATE", "TIME"}, "In what year was it signed?", "year") == "2001"
+    text = "A 10-year deal replaced the one of 2001."
+    spans = {"10-year": "DATE", "2001": "DATE"}
+    assert phrase(text, spans, {"DATE", "TIME"}, "In what year was it signed?", "year") == "2001"
+    assert phrase(text, spans, {"DATE", "TIME", "QUANTITY"}, "How many years is it for?", "year") == "10-year"
+    text = "The Carnegie Endowment's Nicole Grajewski wrote it."
+    spans = {"The Carnegie Endowment's": "ORG", "Nicole Grajewski": "PERSON"}
+    assert phrase(text, spans, {"PERSON", "ORG", "NORP"}, "Who wrote it?", None) == "Nicole Grajewski"
