@@ -11,7 +11,7 @@ from typing import Any
 
 from index.errors import VerbatimError
 from index.records import Sentence
-from index.text import masked_residue
+from index.text import ESCAPED, masked_residue
 
 # The question side needs only tags and lemmas; the build also needs the parser (noun chunks) and
 # the entity recogniser. The pipeline's senter stays off: the index has its own sentence splitter (and
@@ -149,9 +149,16 @@ def _trimmed_end(text: str, start: int, end: int) -> int:
     return end
 
 
-def annotation_of(doc: Any, offset: int) -> Annotation:
-    """The annotation of a parsed sentence whose text starts at `offset` in its article."""
-    entities = tuple(Entity(offset + a, offset + b, e.label_) for e in doc.ents
+def _whole_start(original: str | None, start: int) -> int:
+    """An entity's start before the backslash of an escape it begins with ("\\$40 billion" was read as
+    " $40 billion"), so the span, shown, reads as the article's characters do."""
+    return start - 1 if original is not None and start > 0 and ESCAPED.match(original, start - 1) else start
+
+
+def annotation_of(doc: Any, offset: int, original: str | None = None) -> Annotation:
+    """The annotation of a parsed sentence whose text starts at `offset` in its article; `original`: the
+    sentence's own text when the parse read it without the markup's residue (`masked_residue`)."""
+    entities = tuple(Entity(offset + _whole_start(original, a), offset + b, e.label_) for e in doc.ents
                      if (a := e.start_char) < (b := _trimmed_end(doc.text, e.start_char, e.end_char)))
     lemmas = tuple(lemma for t in doc if (lemma := content_lemma(t)))
     chunks: tuple[Chunk, ...] = ()
@@ -168,7 +175,7 @@ def annotate(nlp: Any, sentences: Sequence[Sentence], batch_size: int = 64,
     # read without the markup's residue, offset for offset ("\\$4 billion" is money, not a cardinal)
     texts: Iterable[str] = (masked_residue(s.text) for s in sentences)
     for doc, s in zip(nlp.pipe(texts, batch_size=batch_size), sentences, strict=True):
-        found.append(annotation_of(doc, s.start))
+        found.append(annotation_of(doc, s.start, s.text))
         if tick is not None:
             tick(1)
     return found

@@ -52,7 +52,7 @@ from index.texts import with_meta
 from index.vectorise import encode_articles
 
 # Bump when cleaning, splitting, chunking or annotating rules change: every article is then processed again.
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "8"
 
 
 @dataclass(frozen=True)
