@@ -265,8 +265,8 @@ class Answerer:
         abstained = (options.abstain and conf < self.settings.abstain_threshold) or resolution.unresolved is not None
         keep = self.ranker.keep_ratio if self.ranker is not None else None
         quotes = [] if abstained or not ranked else self.quoter.quotes(
-            question, ranked, weights, options.collapse_duplicates, prepared.said, prepared.answer_type.labels, keep,
-            prepared.answer_type.head, asks_who_named_is(prepared.parse))
+            question, ranked, weights, options.collapse_duplicates, prepared.said, prepared.answer_type, keep,
+            asks_who_named_is(prepared.parse))
         # a question that leans on the last turn, resolved with it or not ("which other countries did the
         # same?"), has the last answer's neighbourhood among its candidates, which its words match anyway
         leans = resolution.used or bool(prepared.context) and resolution.leans

@@ -13,6 +13,7 @@ import numpy as np
 from index.records import Sentence
 from index.settings import Settings
 from index.store import IndexData
+from server.answertype import ANY, AnswerType
 from server.emphasis import answer_phrase, entity_phrase, unasked_entities
 from server.extract import Candidate, Weights, differs, merge_adjacent, same_fact, select, with_context
 from server.qtype import expected
@@ -58,15 +59,15 @@ class Quoter:
         return self.index.articles[doc_id].title
 
     def quotes(self, question: str, ranked: list[Candidate], weights: Weights, collapse_duplicates: bool = True,
-               said: tuple[int, ...] = (), labels: frozenset[str] = frozenset(),
-               keep_ratio: float | None = None, head: str | None = None, describes: bool = False) -> list[Quote]:
+               said: tuple[int, ...] = (), kind: AnswerType = ANY,
+               keep_ratio: float | None = None, describes: bool = False) -> list[Quote]:
         """The chosen sentences as verbatim quotes. `said`: what the last answer quoted; a follow-up's
         quote that would only repeat it takes the sentence after it (else before), which is new and is
-        the quote's answering sentence. `labels` and `head`: the answer type's, whose entity is the
+        the quote's answering sentence. `kind`: the question's answer type, whose entity is the
         answering phrase; none when the question `describes` a name it gives ("Who is Sina Azodi?": the
         sentence is the answer, not another name in it).
         `keep_ratio`: the fitted ranker's, when `ranked` holds its probabilities."""
-        sentences = self.index.sentences
+        sentences, labels = self.index.sentences, kind.labels
         if ranked[0].features is not None and keep_ratio is not None:
             # probabilities, not the hand-set scores: the ratios fitted with the ranker
             weights = replace(weights, keep_ratio=keep_ratio, follow_ratio=keep_ratio)
@@ -96,7 +97,7 @@ class Quoter:
             best = sentences[focus]
             if top.features is not None:  # the ranker's answer type: an entity of the labels asked for
                 notes = self.index.annotations[focus].entities if self.index.annotations else ()
-                phrased = None if describes else entity_phrase(text, notes, labels, question, head)
+                phrased = None if describes else entity_phrase(text, notes, labels, question, kind.head)
                 answer = phrased or (best.start, best.end)
             else:
                 phrase = answer_phrase(best.text, wanted, question)
